@@ -1,0 +1,1 @@
+"""The FastAPI application: auth, REST, webhooks, web chat."""

@@ -1,0 +1,122 @@
+"""Engine, sessions and the embedded PostgreSQL used when `DATABASE_URL` is unset."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, MetaData, create_engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from hrcore.config import Settings, get_settings
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every Ajira table."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+_lock = threading.Lock()
+_engine: Engine | None = None
+_session_factory: sessionmaker[Session] | None = None
+
+
+def start_embedded_postgres(data_dir: Path, *, cleanup_mode: str | None = "stop") -> str:
+    """Start (or attach to) the pgserver PostgreSQL in `data_dir`; return a SQLAlchemy URL."""
+    data_dir = data_dir.resolve()
+    runtime = data_dir / "run"
+    runtime.mkdir(parents=True, exist_ok=True)
+    runtime.chmod(0o700)
+    # pgserver keeps its lock files under XDG_RUNTIME_DIR, which must be private.
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+    import pgserver  # imported late: starting postgres is only for the embedded case
+
+    server = pgserver.get_server(data_dir / "pg", cleanup_mode=cleanup_mode)
+    return server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def database_url(settings: Settings | None = None) -> str:
+    """The configured database URL, starting the embedded server when none is set."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        url = settings.database_url
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url
+    return start_embedded_postgres(settings.data_dir)
+
+
+def make_engine(url: str, **kwargs: object) -> Engine:
+    """An engine with the pool settings Ajira uses everywhere."""
+    return create_engine(url, pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
+
+
+def get_engine() -> Engine:
+    """The process-wide engine, created on first use."""
+    global _engine, _session_factory
+    with _lock:
+        if _engine is None:
+            _engine = make_engine(database_url())
+            _session_factory = sessionmaker(_engine, expire_on_commit=False)
+        return _engine
+
+
+def configure_engine(engine: Engine) -> None:
+    """Use `engine` for this process (tests, benchmarks, tools with their own database)."""
+    global _engine, _session_factory
+    with _lock:
+        _engine = engine
+        _session_factory = sessionmaker(engine, expire_on_commit=False)
+
+
+def use_session_factory(factory: sessionmaker[Session]) -> None:
+    """Hand out sessions from `factory` (tests bind them to one rolled-back connection)."""
+    global _session_factory
+    with _lock:
+        _session_factory = factory
+
+
+def session_factory() -> sessionmaker[Session]:
+    """The sessionmaker bound to the process engine."""
+    if _session_factory is None:
+        get_engine()
+    assert _session_factory is not None
+    return _session_factory
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """A session that commits on success and rolls back on failure.
+
+    Errors marked `keep_changes` still commit: their own writes were already
+    undone, and what remains (audit rows, failed-login counts) must persist.
+    """
+    from hrcore.errors import HRError
+
+    session = session_factory()()
+    try:
+        yield session
+        session.commit()
+    except HRError as exc:
+        if exc.keep_changes:
+            session.commit()
+        else:
+            session.rollback()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,35 @@
+"""Imports every model so that `Base.metadata` knows all tables (Alembic, tests)."""
+
+from hrcore.attendance.models import AttendanceRecord, GeofenceStatus
+from hrcore.audit import AuditEntry
+from hrcore.auth.models import RefreshToken
+from hrcore.db import Base
+from hrcore.leave.models import Accrual, LeaveBalance, LeaveRequest, LeaveStatus, LeaveType
+from hrcore.notifications.models import Notification, NotificationStatus
+from hrcore.people.models import Department, GeofenceMode, Organization, Site, User
+from hrcore.performance.models import Review
+from hrcore.wellness.models import IssueReport, MoodDayKey, MoodEntry
+
+__all__ = [
+    "Accrual",
+    "AttendanceRecord",
+    "AuditEntry",
+    "Base",
+    "Department",
+    "GeofenceMode",
+    "GeofenceStatus",
+    "IssueReport",
+    "LeaveBalance",
+    "LeaveRequest",
+    "LeaveStatus",
+    "LeaveType",
+    "MoodDayKey",
+    "MoodEntry",
+    "Notification",
+    "NotificationStatus",
+    "Organization",
+    "RefreshToken",
+    "Review",
+    "Site",
+    "User",
+]

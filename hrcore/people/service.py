@@ -1,0 +1,236 @@
+"""People: organizations, departments, sites and employees."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import phonenumbers
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from hrcore.actor import Actor, Channel, Permission, Role, Scope
+from hrcore.audit import audited
+from hrcore.errors import Conflict, Forbidden, Invalid, NotFound
+from hrcore.people.models import Department, Organization, User
+from hrcore.security import hash_secret
+from hrcore.tenancy import get_for_org
+
+
+def normalize_phone(raw: str, region: str = "KE") -> str:
+    """Return `raw` as E.164, reading local numbers (0712…) in `region`; raise `Invalid`."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise Invalid(f"{raw!r} is not a phone number.", code="invalid_phone") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise Invalid(f"{raw!r} is not a valid phone number.", code="invalid_phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_email(raw: str) -> str:
+    """Lower-case and check an email address; raise `Invalid`."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(raw, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise Invalid(f"{raw!r} is not a valid email address.", code="invalid_email") from exc
+
+
+def find_user_by_login(session: Session, login: str, *, region: str = "KE") -> User | None:
+    """The user whose email or phone is `login`, across organizations (logins are global)."""
+    login = login.strip()
+    if "@" in login:
+        return session.scalar(select(User).where(func.lower(User.email) == login.lower()))
+    try:
+        phone = normalize_phone(login, region)
+    except Invalid:
+        return None
+    return session.scalar(select(User).where(User.phone == phone))
+
+
+def get_organization(session: Session, actor: Actor) -> Organization:
+    """The actor's own organization."""
+    org = session.get(Organization, actor.organization_id)
+    if org is None:
+        raise NotFound("Organization not found.", code="organization_not_found")
+    return org
+
+
+def _check_contact_free(session: Session, *, email: str | None, phone: str | None) -> None:
+    clauses = []
+    if email:
+        clauses.append(User.email == email)
+    if phone:
+        clauses.append(User.phone == phone)
+    if clauses and session.scalar(select(User.id).where(or_(*clauses)).limit(1)) is not None:
+        raise Conflict("That email or phone number is already registered.", code="contact_taken")
+
+
+@audited("employee.create", target_type="user")
+def create_employee(
+    session: Session,
+    actor: Actor,
+    *,
+    full_name: str,
+    role: Role = Role.EMPLOYEE,
+    email: str | None = None,
+    phone: str | None = None,
+    national_id: str | None = None,
+    hire_date: date,
+    reports_to_id: int | None = None,
+    department_id: int | None = None,
+    password: str | None = None,
+    language: str = "en",
+) -> User:
+    """Add a person to the actor's organization."""
+    actor.require(Permission.EMPLOYEE_MANAGE)
+    if role in (Role.ADMIN, Role.HR) and actor.role != Role.ADMIN:
+        raise Forbidden("Only an admin may create hr or admin accounts.")
+    org = get_organization(session, actor)
+    if not full_name.strip():
+        raise Invalid("A name is required.", code="name_required")
+    if not email and not phone:
+        raise Invalid("An email or a phone number is required.", code="contact_required")
+    email = normalize_email(email) if email else None
+    phone = normalize_phone(phone, org.country) if phone else None
+    _check_contact_free(session, email=email, phone=phone)
+    if reports_to_id is not None:
+        get_for_org(session, actor, User, reports_to_id, what="employee")
+    if department_id is not None:
+        get_for_org(session, actor, Department, department_id, what="department")
+    user = User(
+        organization_id=actor.organization_id,
+        full_name=full_name.strip(),
+        role=role,
+        email=email,
+        phone=phone,
+        national_id=national_id,
+        hire_date=hire_date,
+        reports_to_id=reports_to_id,
+        department_id=department_id,
+        password_hash=hash_secret(password) if password else None,
+        language=language,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def visible_employee(session: Session, actor: Actor, employee_id: int) -> User:
+    """Load an employee the actor may see: self, a direct report, or anyone for hr/admin.
+
+    Another organization's employee is "not found"; a colleague outside the
+    actor's reach is "forbidden".
+    """
+    user = get_for_org(session, actor, User, employee_id, what="employee")
+    if user.id == actor.user_id or actor.scope is Scope.ORGANIZATION:
+        return user
+    if actor.scope is Scope.TEAM and user.reports_to_id == actor.user_id:
+        return user
+    raise Forbidden("You may only see your own records or your team's.", code="outside_scope")
+
+
+def team_ids(session: Session, actor: Actor) -> list[int]:
+    """Ids of the actor's direct reports."""
+    return list(
+        session.scalars(
+            select(User.id).where(
+                User.organization_id == actor.organization_id,
+                User.reports_to_id == actor.user_id,
+            )
+        )
+    )
+
+
+@audited("employee.read", target_type="user", target_arg="employee_id")
+def get_employee(session: Session, actor: Actor, *, employee_id: int) -> User:
+    """One employee's record, if the actor may see it."""
+    actor.require(Permission.EMPLOYEE_READ)
+    return visible_employee(session, actor, employee_id)
+
+
+@audited("employee.list", target_type="user")
+def list_employees(
+    session: Session,
+    actor: Actor,
+    *,
+    include_inactive: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[User]:
+    """The employees the actor may see, by name."""
+    actor.require(Permission.EMPLOYEE_READ)
+    query = select(User).where(User.organization_id == actor.organization_id)
+    if actor.scope is Scope.SELF:
+        query = query.where(User.id == actor.user_id)
+    elif actor.scope is Scope.TEAM:
+        query = query.where(or_(User.id == actor.user_id, User.reports_to_id == actor.user_id))
+    if not include_inactive:
+        query = query.where(User.is_active.is_(True))
+    return list(
+        session.scalars(query.order_by(User.full_name, User.id).limit(limit).offset(offset))
+    )
+
+
+@audited("employee.deactivate", target_type="user", target_arg="employee_id")
+def deactivate_employee(session: Session, actor: Actor, *, employee_id: int) -> User:
+    """Mark an employee as having left; they can no longer sign in."""
+    actor.require(Permission.EMPLOYEE_MANAGE)
+    user = get_for_org(session, actor, User, employee_id, what="employee")
+    if user.id == actor.user_id:
+        raise Conflict("You cannot deactivate your own account.", code="self_deactivation")
+    user.is_active = False
+    session.flush()
+    return user
+
+
+@audited("employee.set_pin", target_type="user")
+def set_pin(session: Session, actor: Actor, *, pin: str) -> User:
+    """Set the acting user's 4-digit PIN for phone channels (USSD, SMS)."""
+    if len(pin) != 4 or not pin.isdigit():
+        raise Invalid("A PIN is exactly 4 digits.", code="invalid_pin")
+    if pin in {"0000", "1234", "1111"}:
+        raise Invalid("That PIN is too easy to guess.", code="weak_pin")
+    user = get_for_org(session, actor, User, actor.user_id, what="employee")
+    user.pin_hash = hash_secret(pin)
+    session.flush()
+    return user
+
+
+def create_organization(
+    session: Session,
+    *,
+    slug: str,
+    name: str,
+    country: str,
+    timezone: str,
+    currency: str,
+    **settings: object,
+) -> Organization:
+    """Register a new employer (a platform operation: seeds and onboarding, no actor)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    import holidays
+
+    if country not in holidays.list_supported_countries():
+        raise Invalid(f"Unknown country code {country!r}.", code="invalid_country")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise Invalid(f"Unknown time zone {timezone!r}.", code="invalid_timezone") from exc
+    if session.scalar(select(Organization.id).where(Organization.slug == slug)) is not None:
+        raise Conflict(f"Organization {slug!r} already exists.", code="organization_exists")
+    org = Organization(
+        slug=slug, name=name, country=country, timezone=timezone, currency=currency, **settings
+    )
+    session.add(org)
+    session.flush()
+    return org
+
+
+def actor_for(user: User, channel: Channel = Channel.API) -> Actor:
+    """The `Actor` for an authenticated user on `channel`."""
+    return Actor(
+        user_id=user.id, organization_id=user.organization_id, role=user.role, channel=channel
+    )

@@ -1,0 +1,132 @@
+"""Plain factory functions: `make_x(session, **overrides)`."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, time
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hrcore.actor import Actor, Channel, Role
+from hrcore.leave.models import Accrual, LeaveType
+from hrcore.people.models import Department, Organization, Site, User
+from hrcore.people.service import actor_for
+from hrcore.security import hash_secret
+
+_seq = itertools.count(1)
+
+COUNTRIES = {
+    "KE": ("Africa/Nairobi", "KES", "+2547110"),
+    "TZ": ("Africa/Dar_es_Salaam", "TZS", "+2557120"),
+}
+
+
+def make_org(session: Session, *, country: str = "KE", **overrides: Any) -> Organization:
+    n = next(_seq)
+    tz, currency, _ = COUNTRIES[country]
+    values: dict[str, Any] = {
+        "slug": f"org-{n}",
+        "name": f"Org {n} Ltd",
+        "country": country,
+        "timezone": tz,
+        "currency": currency,
+        "work_start": time(8, 0),
+        "work_end": time(17, 0),
+        "grace_minutes": 0,
+        "default_annual_leave_days": 15,
+    }
+    values.update(overrides)
+    org = Organization(**values)
+    session.add(org)
+    session.flush()
+    return org
+
+
+def make_user(
+    session: Session,
+    org: Organization,
+    *,
+    role: Role = Role.EMPLOYEE,
+    reports_to: User | None = None,
+    password: str | None = None,
+    **overrides: Any,
+) -> User:
+    n = next(_seq)
+    prefix = COUNTRIES.get(org.country, COUNTRIES["KE"])[2]
+    values: dict[str, Any] = {
+        "organization_id": org.id,
+        "full_name": f"Person {n}",
+        "email": f"person{n}@{org.slug}.test",
+        "phone": f"{prefix}{n:05d}",
+        "role": role,
+        "hire_date": date(2024, 1, 15),
+        "reports_to_id": reports_to.id if reports_to else None,
+        "password_hash": hash_secret(password) if password else None,
+    }
+    values.update(overrides)
+    user = User(**values)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def make_department(session: Session, org: Organization, name: str = "Operations") -> Department:
+    dept = Department(organization_id=org.id, name=f"{name} {next(_seq)}")
+    session.add(dept)
+    session.flush()
+    return dept
+
+
+def make_site(session: Session, org: Organization, **overrides: Any) -> Site:
+    values: dict[str, Any] = {
+        "organization_id": org.id,
+        "name": "Head office",
+        "latitude": -1.2921,
+        "longitude": 36.8219,
+        "radius_m": 200,
+    }
+    values.update(overrides)
+    site = Site(**values)
+    session.add(site)
+    session.flush()
+    return site
+
+
+def make_leave_type(session: Session, org: Organization, **overrides: Any) -> LeaveType:
+    values: dict[str, Any] = {
+        "organization_id": org.id,
+        "code": "annual",
+        "name": "Annual leave",
+        "days_per_year": Decimal(21),
+        "accrual": Accrual.UPFRONT,
+        "paid": True,
+        "carry_over_cap": Decimal(5),
+        "carry_over_expiry_months": 3,
+    }
+    values.update(overrides)
+    leave_type = LeaveType(**values)
+    session.add(leave_type)
+    session.flush()
+    return leave_type
+
+
+def as_actor(user: User, channel: Channel = Channel.API) -> Actor:
+    return actor_for(user, channel)
+
+
+class Team:
+    """A small organization: admin, hr, a supervisor with two reports, one outsider."""
+
+    def __init__(self, session: Session, *, country: str = "KE", **org_overrides: Any) -> None:
+        self.org = make_org(session, country=country, **org_overrides)
+        self.admin = make_user(session, self.org, role=Role.ADMIN)
+        self.hr = make_user(session, self.org, role=Role.HR)
+        self.supervisor = make_user(session, self.org, role=Role.SUPERVISOR)
+        self.employee = make_user(session, self.org, reports_to=self.supervisor)
+        self.teammate = make_user(session, self.org, reports_to=self.supervisor)
+        self.outsider = make_user(session, self.org, reports_to=self.hr)
+
+    def actor(self, name: str, channel: Channel = Channel.API) -> Actor:
+        return as_actor(getattr(self, name), channel)
