@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import Celery
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from hrcore.config import get_settings
 
@@ -34,13 +34,37 @@ def _make_app() -> Celery:
 celery_app = _make_app()
 
 
+_PENDING = "ajira.pending_jobs"
+
+
 def enqueue_after_commit(session: Session, task: Any, *args: Any, **kwargs: Any) -> None:
     """Send `task` only once `session` has committed, so workers never see uncommitted rows.
 
-    Arguments should be ids, not objects: the worker loads fresh state itself.
+    A job enqueued inside a savepoint or transaction that is rolled back is
+    dropped with it. Arguments should be ids, not objects: the worker loads
+    fresh state itself.
     """
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_PENDING, []).append((transaction, task, args, kwargs))
 
-    def _send(_session: Session) -> None:
+
+def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back_jobs(session: Session, previous: SessionTransaction) -> None:
+    pending = session.info.get(_PENDING)
+    if pending:
+        pending[:] = [job for job in pending if not _within(job[0], previous)]
+
+
+@event.listens_for(Session, "after_commit")
+def _send_committed_jobs(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    for _transaction, task, args, kwargs in pending or ():
         task.delay(*args, **kwargs)
-
-    event.listen(session, "after_commit", _send, once=True)
