@@ -60,7 +60,7 @@ def database_url(settings: Settings | None = None) -> str:
 
 def make_engine(url: str, **kwargs: object) -> Engine:
     """An engine with the pool settings Ajira uses everywhere."""
-    return create_engine(url, pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)  # type: ignore[arg-type]
 
 
 def get_engine() -> Engine:

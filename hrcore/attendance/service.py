@@ -1,0 +1,452 @@
+"""Attendance: clocking in and out, with lateness and geofence checks, history and reports."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+from sqlalchemy import Date, Numeric, and_, cast, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hrcore import clock
+from hrcore.actor import Actor, Permission, Scope
+from hrcore.attendance.models import AttendanceRecord, GeofenceStatus
+from hrcore.attendance.schemas import WorkReportRow
+from hrcore.audit import audited
+from hrcore.errors import Conflict, Forbidden, Invalid
+from hrcore.people.models import GeofenceMode, Organization, Site, User
+from hrcore.people.service import get_organization, visible_employee
+
+OPEN_SHIFT_INDEX = "uq_attendance_one_open_shift"
+#: A phone's reported accuracy widens the fence by at most this much, so a vague
+#: fix near the boundary is not refused, but a fix vague by kilometres proves nothing.
+MAX_ACCURACY_ALLOWANCE_M = 50.0
+EARTH_RADIUS_M = 6_371_008.8
+NOTE_MAX_LENGTH = 500
+HISTORY_MAX_LIMIT = 200
+TWO_PLACES = Decimal("0.01")
+
+
+# --- pure helpers -------------------------------------------------------------------------
+
+
+def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance in metres between two WGS84 points."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_phi = phi2 - phi1
+    d_lambda = math.radians(lng2 - lng1)
+    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+@lru_cache(maxsize=64)
+def _holiday_dates(country: str, year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays(country, years=year).keys())
+
+
+def is_working_day(org: Organization, day: date) -> bool:
+    """Whether `day` is a weekday that is not a public holiday in the employer's country."""
+    return day.weekday() < 5 and day not in _holiday_dates(org.country, day.year)
+
+
+def late_minutes_for(org: Organization, at: datetime) -> int:
+    """Whole minutes after `work_start` for a clock-in at `at`, or 0 if within grace.
+
+    Weekends and public holidays have no start time, so nobody is late on them.
+    """
+    local = at.astimezone(ZoneInfo(org.timezone))
+    if not is_working_day(org, local.date()):
+        return 0
+    start = datetime.combine(local.date(), org.work_start, tzinfo=local.tzinfo)
+    if local <= start + timedelta(minutes=org.grace_minutes):
+        return 0
+    return int((local - start).total_seconds() // 60)
+
+
+def _local(org: Organization, at: datetime) -> datetime:
+    return at.astimezone(ZoneInfo(org.timezone))
+
+
+def _local_day_start(org: Organization, day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(org.timezone))
+
+
+def _since(org: Organization, at: datetime) -> str:
+    """`08:04 today` or `08:04 on Mon 19 Oct`, in the employer's time zone."""
+    local = _local(org, at)
+    if local.date() == clock.local_today(org.timezone):
+        return f"{local:%H:%M} today"
+    return f"{local:%H:%M} on {local:%a} {local.day} {local:%b}"
+
+
+def _duration(minutes: int) -> str:
+    if minutes < 60:
+        return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h" if rest == 0 else f"{hours} h {rest} min"
+
+
+def _distance(metres: float) -> str:
+    return f"{metres:.0f} m" if metres < 1000 else f"{metres / 1000:.1f} km"
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Fix:
+    latitude: float
+    longitude: float
+    accuracy_m: float | None
+
+
+def _check_location(
+    latitude: float | None, longitude: float | None, accuracy_m: float | None
+) -> _Fix | None:
+    if (latitude is None) != (longitude is None):
+        raise Invalid("Send both latitude and longitude, or neither.", code="invalid_location")
+    if latitude is None or longitude is None:
+        if accuracy_m is not None:
+            raise Invalid("An accuracy needs a latitude and longitude.", code="invalid_location")
+        return None
+    if not (math.isfinite(latitude) and -90 <= latitude <= 90):
+        raise Invalid("Latitude must be between -90 and 90.", code="invalid_location")
+    if not (math.isfinite(longitude) and -180 <= longitude <= 180):
+        raise Invalid("Longitude must be between -180 and 180.", code="invalid_location")
+    if accuracy_m is not None and not (math.isfinite(accuracy_m) and accuracy_m >= 0):
+        raise Invalid("Accuracy must be zero or more metres.", code="invalid_location")
+    return _Fix(float(latitude), float(longitude), accuracy_m)
+
+
+def _clean_note(note: str | None) -> str | None:
+    if note is None or not note.strip():
+        return None
+    note = note.strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise Invalid(f"A note may be at most {NOTE_MAX_LENGTH} characters.", code="note_too_long")
+    return note
+
+
+# --- geofence -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Geofence:
+    status: GeofenceStatus
+    site: Site | None = None
+    distance_m: float | None = None
+
+
+def _nearest_site(sites: list[Site], fix: _Fix) -> tuple[Site, float]:
+    measured = [
+        (site, haversine_m(fix.latitude, fix.longitude, site.latitude, site.longitude))
+        for site in sites
+    ]
+    return min(measured, key=lambda pair: pair[1])
+
+
+def _check_geofence(session: Session, org: Organization, fix: _Fix | None) -> _Geofence:
+    if org.geofence_mode is GeofenceMode.OFF:
+        return _Geofence(GeofenceStatus.NOT_CHECKED)
+    sites = list(
+        session.scalars(select(Site).where(Site.organization_id == org.id).order_by(Site.id))
+    )
+    # An employer that turned the fence on before adding a site cannot be checked yet.
+    if not sites:
+        return _Geofence(GeofenceStatus.NOT_CHECKED)
+    if fix is None:
+        if org.geofence_mode is GeofenceMode.REJECT:
+            raise Invalid(
+                "Your employer needs your location to clock you in. Share it and try again.",
+                code="location_required",
+            )
+        return _Geofence(GeofenceStatus.NO_LOCATION)
+    site, distance = _nearest_site(sites, fix)
+    allowance = min(fix.accuracy_m or 0.0, MAX_ACCURACY_ALLOWANCE_M)
+    if distance <= site.radius_m + allowance:
+        return _Geofence(GeofenceStatus.INSIDE, site, distance)
+    if org.geofence_mode is GeofenceMode.REJECT:
+        raise Forbidden(
+            f"You are {_distance(distance)} from {site.name}; "
+            f"clock in within {site.radius_m} m of it.",
+            code="outside_geofence",
+            site_id=site.id,
+            distance_m=round(distance),
+        )
+    return _Geofence(GeofenceStatus.OUTSIDE, site, distance)
+
+
+# --- shifts -------------------------------------------------------------------------------
+
+
+def _open_shift(
+    session: Session, *, organization_id: int, employee_id: int, lock: bool = False
+) -> AttendanceRecord | None:
+    query = select(AttendanceRecord).where(
+        AttendanceRecord.organization_id == organization_id,
+        AttendanceRecord.employee_id == employee_id,
+        AttendanceRecord.clock_out_at.is_(None),
+    )
+    if lock:
+        # Refresh what the session may already hold: the row is re-read under the lock.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalar(query)
+
+
+def _already_clocked_in(org: Organization, shift: AttendanceRecord | None) -> Conflict:
+    if shift is None:
+        return Conflict("You are already clocked in.", code="already_clocked_in")
+    return Conflict(
+        f"You are already clocked in, since {_since(org, shift.clock_in_at)}. Clock out first.",
+        code="already_clocked_in",
+        record_id=shift.id,
+        since=shift.clock_in_at.isoformat(),
+    )
+
+
+def _is_open_shift_violation(exc: IntegrityError) -> bool:
+    diag = getattr(exc.orig, "diag", None)
+    return getattr(diag, "constraint_name", None) == OPEN_SHIFT_INDEX
+
+
+def insert_open_shift(session: Session, org: Organization, record: AttendanceRecord) -> None:
+    """Insert a new open shift; a concurrent open one becomes `already_clocked_in`.
+
+    The check before this call is only a courtesy: two clock-ins racing each
+    other both pass it, and the partial unique index decides which one wins.
+    """
+    try:
+        with session.begin_nested():
+            session.add(record)
+            session.flush()
+    except IntegrityError as exc:
+        if not _is_open_shift_violation(exc):
+            raise
+        # The savepoint's rollback leaves `record` transient; the winner is now visible.
+        winner = _open_shift(
+            session, organization_id=record.organization_id, employee_id=record.employee_id
+        )
+        raise _already_clocked_in(org, winner) from None
+
+
+@audited("attendance.clock_in", target_type="attendance_record")
+def clock_in(
+    session: Session,
+    actor: Actor,
+    *,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    accuracy_m: float | None = None,
+    note: str | None = None,
+) -> AttendanceRecord:
+    """Start a shift for the acting employee now, checking lateness and the geofence."""
+    actor.require(Permission.ATTENDANCE_CLOCK)
+    fix = _check_location(latitude, longitude, accuracy_m)
+    note = _clean_note(note)
+    org = get_organization(session, actor)
+    existing = _open_shift(
+        session, organization_id=actor.organization_id, employee_id=actor.user_id
+    )
+    if existing is not None:
+        raise _already_clocked_in(org, existing)
+    fence = _check_geofence(session, org, fix)
+    at = clock.now()
+    # Where the employer does not check location, there is no purpose in keeping it.
+    keep = fix if org.geofence_mode is not GeofenceMode.OFF else None
+    record = AttendanceRecord(
+        organization_id=actor.organization_id,
+        employee_id=actor.user_id,
+        clock_in_at=at,
+        method_in=actor.channel,
+        latitude_in=keep.latitude if keep else None,
+        longitude_in=keep.longitude if keep else None,
+        accuracy_in_m=keep.accuracy_m if keep else None,
+        site_id=fence.site.id if fence.site else None,
+        geofence_status=fence.status,
+        late_minutes=late_minutes_for(org, at),
+        note=note,
+    )
+    insert_open_shift(session, org, record)
+    return record
+
+
+@audited("attendance.clock_out", target_type="attendance_record")
+def clock_out(
+    session: Session,
+    actor: Actor,
+    *,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    accuracy_m: float | None = None,
+    note: str | None = None,
+) -> AttendanceRecord:
+    """Close the acting employee's open shift now."""
+    actor.require(Permission.ATTENDANCE_CLOCK)
+    fix = _check_location(latitude, longitude, accuracy_m)
+    note = _clean_note(note)
+    org = get_organization(session, actor)
+    shift = _open_shift(
+        session, organization_id=actor.organization_id, employee_id=actor.user_id, lock=True
+    )
+    if shift is None:
+        raise Conflict("You are not clocked in.", code="not_clocked_in")
+    if note is not None:
+        combined = f"{shift.note}\n{note}" if shift.note else note
+        if len(combined) > NOTE_MAX_LENGTH:
+            raise Invalid(
+                f"With the clock-in note, notes may total at most {NOTE_MAX_LENGTH} characters.",
+                code="note_too_long",
+            )
+        shift.note = combined
+    # A clock that stepped back must not produce a negative shift.
+    shift.clock_out_at = max(clock.now(), shift.clock_in_at)
+    shift.method_out = actor.channel
+    # Leaving is never refused by the geofence: a shift that cannot close helps no one.
+    if fix is not None and org.geofence_mode is not GeofenceMode.OFF:
+        shift.latitude_out = fix.latitude
+        shift.longitude_out = fix.longitude
+        shift.accuracy_out_m = fix.accuracy_m
+    session.flush()
+    return shift
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+@audited("attendance.history", target_type="user", target_arg="employee_id")
+def attendance_history(
+    session: Session,
+    actor: Actor,
+    *,
+    employee_id: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[AttendanceRecord]:
+    """An employee's shifts, newest first; `start` and `end` are inclusive local dates."""
+    actor.require(Permission.ATTENDANCE_READ)
+    if start is not None and end is not None and start > end:
+        raise Invalid("The start date is after the end date.", code="invalid_range")
+    if not 1 <= limit <= HISTORY_MAX_LIMIT or offset < 0:
+        raise Invalid(
+            f"Ask for 1 to {HISTORY_MAX_LIMIT} records from an offset of 0 or more.",
+            code="invalid_pagination",
+        )
+    target = visible_employee(session, actor, actor.user_id if employee_id is None else employee_id)
+    org = get_organization(session, actor)
+    query = select(AttendanceRecord).where(
+        AttendanceRecord.organization_id == actor.organization_id,
+        AttendanceRecord.employee_id == target.id,
+    )
+    if start is not None:
+        query = query.where(AttendanceRecord.clock_in_at >= _local_day_start(org, start))
+    if end is not None:
+        query = query.where(
+            AttendanceRecord.clock_in_at < _local_day_start(org, end + timedelta(days=1))
+        )
+    query = query.order_by(AttendanceRecord.clock_in_at.desc(), AttendanceRecord.id.desc())
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+@audited("attendance.monthly_report", target_type="user", target_arg="employee_id")
+def monthly_work_report(
+    session: Session,
+    actor: Actor,
+    *,
+    year: int,
+    month: int,
+    employee_id: int | None = None,
+) -> list[WorkReportRow]:
+    """Hours, days present and lateness per visible employee for one calendar month.
+
+    A shift counts in the month of its local clock-in date; open shifts count
+    as presence but add no hours.
+    """
+    actor.require(Permission.ATTENDANCE_READ)
+    if not (1 <= month <= 12 and 2000 <= year <= 2100):
+        raise Invalid(f"{year}-{month:02d} is not a valid month.", code="invalid_month")
+    org = get_organization(session, actor)
+    first = date(year, month, 1)
+    after = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+
+    record = AttendanceRecord
+    in_month = and_(
+        record.employee_id == User.id,
+        record.organization_id == User.organization_id,
+        record.clock_in_at >= _local_day_start(org, first),
+        record.clock_in_at < _local_day_start(org, after),
+    )
+    seconds = func.sum(
+        cast(func.extract("epoch", record.clock_out_at - record.clock_in_at), Numeric)
+    ).filter(record.clock_out_at.is_not(None))
+    local_day = cast(func.timezone(org.timezone, record.clock_in_at), Date)
+    query = (
+        select(
+            User.id,
+            User.full_name,
+            func.round(func.coalesce(seconds, 0) / 3600, 2),
+            func.count(func.distinct(local_day)),
+            func.count(record.id).filter(record.late_minutes > 0),
+            func.coalesce(func.sum(record.late_minutes), 0),
+        )
+        .select_from(User)
+        .outerjoin(record, in_month)
+        .where(User.organization_id == actor.organization_id)
+        .group_by(User.id, User.full_name)
+        .order_by(User.full_name, User.id)
+    )
+    if employee_id is not None:
+        query = query.where(User.id == visible_employee(session, actor, employee_id).id)
+    else:
+        if actor.scope is Scope.SELF:
+            query = query.where(User.id == actor.user_id)
+        elif actor.scope is Scope.TEAM:
+            query = query.where(or_(User.id == actor.user_id, User.reports_to_id == actor.user_id))
+        # People who left are listed only for months in which they still clocked in.
+        query = query.having(or_(User.is_active.is_(True), func.count(record.id) > 0))
+    return [
+        WorkReportRow(
+            employee_id=row[0],
+            full_name=row[1],
+            hours_worked=Decimal(row[2]).quantize(TWO_PLACES, rounding=ROUND_HALF_UP),
+            days_present=row[3],
+            late_arrivals=row[4],
+            late_minutes_total=row[5],
+        )
+        for row in session.execute(query)
+    ]
+
+
+# --- words for people ---------------------------------------------------------------------
+
+
+def describe_clock_in(record: AttendanceRecord, org: Organization) -> str:
+    """A one-line summary such as "Clocked in at 08:04, 4 minutes late." (local time)."""
+    local = _local(org, record.clock_in_at)
+    text = f"Clocked in at {local:%H:%M}"
+    if record.late_minutes > 0:
+        text += f", {_duration(record.late_minutes)} late."
+    elif is_working_day(org, local.date()):
+        text += ", on time."
+    else:
+        text += "."
+    if record.geofence_status is GeofenceStatus.OUTSIDE:
+        text += " You were outside the work site, so this is flagged for review."
+    elif record.geofence_status is GeofenceStatus.NO_LOCATION:
+        text += " No location was shared, so this is flagged for review."
+    return text
+
+
+def describe_clock_out(record: AttendanceRecord, org: Organization) -> str:
+    """A one-line summary such as "Clocked out at 17:02 after 8 h 58 min." (local time)."""
+    if record.clock_out_at is None:
+        raise ValueError("describe_clock_out needs a closed shift")
+    minutes = int((record.clock_out_at - record.clock_in_at).total_seconds() // 60)
+    return f"Clocked out at {_local(org, record.clock_out_at):%H:%M} after {_duration(minutes)}."
