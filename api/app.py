@@ -1,0 +1,194 @@
+"""The FastAPI application factory: `uvicorn api.app:create_app --factory`."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import traceback
+import uuid
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import structlog
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy.exc import StatementError
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from structlog.tracebacks import ExceptionDictTransformer
+
+from api.errors import install_error_handlers, problem_json_openapi
+from api.routes import auth, health
+from hrcore.config import Settings, get_settings
+
+log = structlog.get_logger("ajira.api")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_HANDLER_NAME = "ajira"
+
+
+def _version() -> str:
+    try:
+        return version("ajira")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is at the time (test runners swap it)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def configure_logging(settings: Settings) -> None:
+    """Route structlog and stdlib logging (uvicorn too) through one renderer.
+
+    JSON lines in production, readable console output in development; under tests the
+    runner's own handlers are left alone. Tracebacks never
+    include local variables: they may hold passwords, PINs or tokens.
+    """
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    if settings.env == "production":
+        final: list[Any] = [
+            structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False)),
+            structlog.processors.JSONRenderer(),
+        ]
+    else:
+        final = [structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)]
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],
+    )
+    if settings.env == "test":
+        # The test runner owns stdlib logging (capture, levels); structlog still feeds it.
+        return
+    root = logging.getLogger()
+    handler = next((h for h in root.handlers if h.get_name() == _HANDLER_NAME), None)
+    if handler is None:
+        handler = _StderrHandler()
+        handler.set_name(_HANDLER_NAME)
+        root.addHandler(handler)
+    handler.setFormatter(formatter)
+    root.setLevel(settings.log_level.upper())
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+    # httpx logs every outbound URL at INFO, and some carry credentials (Telegram's bot
+    # token is part of its URL); the embedded database narrates every command it runs.
+    for name in ("httpx", "httpcore", "pgserver"):
+        logging.getLogger(name).setLevel(max(root.level, logging.WARNING))
+    # Our access line replaces uvicorn's, which would print query strings (tokens, phones).
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+def _log_unhandled(exc: Exception, scope: Scope) -> None:
+    where = {"method": scope["method"], "path": scope["path"]}
+    if isinstance(exc, StatementError):
+        # Database errors quote the statement's parameters and the offending values
+        # (phones, hashes): keep only their kind and where they were raised.
+        frames = [
+            f"{f.filename}:{f.lineno} {f.name}" for f in traceback.extract_tb(exc.__traceback__)
+        ]
+        log.error(
+            "unhandled_error",
+            error=type(exc).__name__,
+            db_error=type(exc.orig).__name__,
+            sqlstate=getattr(exc.orig, "sqlstate", None),
+            frames=frames[-8:],
+            **where,
+        )
+    else:
+        log.exception("unhandled_error", **where)
+
+
+class AccessLog:
+    """One log line per request: method, path, status, duration and a request id.
+
+    Never bodies, headers or query strings: they carry passwords, tokens and phone numbers.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message).append("X-Request-ID", request_id)
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception as exc:
+                _log_unhandled(exc, scope)
+                raise  # ServerErrorMiddleware answers with the 500 problem
+            finally:
+                log.info(
+                    "request",
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the Ajira API. The database is opened on first use, not here."""
+    settings = settings or get_settings()
+    configure_logging(settings)
+    app = FastAPI(
+        title="Ajira",
+        version=_version(),
+        summary="Chat-first HR assistant for employers in Kenya and Tanzania.",
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    install_error_handlers(app)
+    app.add_middleware(AccessLog)
+    app.include_router(health.router)
+    app.include_router(auth.router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problem_json_openapi(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    summary=app.summary,
+                    routes=app.routes,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
