@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -26,7 +27,15 @@ def _make_app() -> Celery:
         accept_content=["json"],
         timezone="UTC",
         broker_connection_retry_on_startup=True,
-        include=[],
+        include=["hrcore.leave.tasks"],
+        beat_schedule={
+            # Daily through January (UTC, after midnight everywhere in East Africa): the job
+            # is idempotent, so a missed day or a late leave decision is put right next run.
+            "leave-roll-over": {
+                "task": "leave.roll_over_year",
+                "schedule": crontab(minute=5, hour=0, month_of_year=1),
+            },
+        },
     )
     return app
 

@@ -6,15 +6,13 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
 from sqlalchemy import Date, Numeric, and_, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hrcore import clock
+from hrcore import calendar, clock
 from hrcore.actor import Actor, Permission, Scope
 from hrcore.attendance.models import AttendanceRecord, GeofenceStatus
 from hrcore.attendance.schemas import WorkReportRow
@@ -45,14 +43,9 @@ def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
-@lru_cache(maxsize=64)
-def _holiday_dates(country: str, year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays(country, years=year).keys())
-
-
 def is_working_day(org: Organization, day: date) -> bool:
     """Whether `day` is a weekday that is not a public holiday in the employer's country."""
-    return day.weekday() < 5 and day not in _holiday_dates(org.country, day.year)
+    return calendar.is_working_day(day, country=org.country)
 
 
 def late_minutes_for(org: Organization, at: datetime) -> int:

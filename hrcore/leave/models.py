@@ -51,6 +51,9 @@ class LeaveType(OrgScoped, Base):
         Enum(Accrual, native_enum=False, length=16), default=Accrual.UPFRONT
     )
     paid: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Counted in calendar days (maternity: "90 days" in law means 90 days on the calendar)
+    #: rather than working days.
+    counts_calendar_days: Mapped[bool] = mapped_column(Boolean, default=False)
     requires_document: Mapped[bool] = mapped_column(Boolean, default=False)
     carry_over_cap: Mapped[Decimal] = mapped_column(Days, default=Decimal(0))
     carry_over_expiry_months: Mapped[int] = mapped_column(Integer, default=3)

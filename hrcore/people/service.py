@@ -32,7 +32,10 @@ def normalize_email(raw: str) -> str:
     from email_validator import EmailNotValidError, validate_email
 
     try:
-        return validate_email(raw, check_deliverability=False).normalized.lower()
+        # test_environment admits the reserved .test domain that demo and test accounts use.
+        return validate_email(
+            raw, check_deliverability=False, test_environment=True
+        ).normalized.lower()
     except EmailNotValidError as exc:
         raise Invalid(f"{raw!r} is not a valid email address.", code="invalid_email") from exc
 

@@ -1,0 +1,33 @@
+"""Read models of the leave domain."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class BalanceView(BaseModel):
+    """One employee's standing on one leave type in one year, as of a date.
+
+    For a type without a limit (unpaid leave) the day counts that depend on an
+    entitlement are `None`; taken and pending are still reported.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    employee_id: int
+    leave_type: str
+    name: str
+    year: int
+    as_of: date
+    limited: bool
+    entitled: Decimal | None
+    accrued: Decimal | None
+    carried_over: Decimal | None
+    carried_over_usable: Decimal | None
+    carry_over_expires_on: date | None
+    taken: Decimal
+    pending: Decimal
+    available: Decimal | None

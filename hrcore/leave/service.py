@@ -1,0 +1,853 @@
+"""Leave: types, yearly balances, requests and their decisions, and the year-end carry-over."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from hrcore.actor import Actor, Permission, Role, Scope
+from hrcore.audit import audited, record
+from hrcore.calendar import leave_days
+from hrcore.clock import local_today, now
+from hrcore.errors import Conflict, Forbidden, Invalid, NotFound
+from hrcore.leave.models import Accrual, LeaveBalance, LeaveRequest, LeaveStatus, LeaveType
+from hrcore.leave.schemas import BalanceView
+from hrcore.notifications.service import notify
+from hrcore.people.models import Organization, User
+from hrcore.people.service import get_organization, visible_employee
+from hrcore.tenancy import get_for_org
+
+ZERO = Decimal(0)
+SICK = "sick"
+#: Sick notes often come after the fact; other leave is planned ahead.
+SICK_BACKDATE_DAYS = 30
+MAX_LIMIT = 200
+OPEN = (LeaveStatus.PENDING, LeaveStatus.APPROVED)
+DECISIONS = ("approve", "reject")
+_CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+_STATUS_TEXT = {
+    LeaveStatus.PENDING: "pending approval",
+    LeaveStatus.APPROVED: "approved",
+    LeaveStatus.REJECTED: "rejected",
+    LeaveStatus.CANCELLED: "cancelled",
+}
+
+
+# ---------------------------------------------------------------- leave types
+
+
+def _standard_types(organization: Organization) -> list[dict[str, Any]]:
+    """The statutory set: Kenya's numbers, or Tanzania's where they differ."""
+    tz = organization.country == "TZ"
+    upfront = {"accrual": Accrual.UPFRONT, "carry_over_cap": ZERO, "carry_over_expiry_months": 0}
+    return [
+        {
+            "code": "annual",
+            "name": "Annual leave",
+            "days_per_year": Decimal(organization.default_annual_leave_days),
+            "accrual": Accrual.MONTHLY,
+            "carry_over_cap": Decimal(5),
+            "carry_over_expiry_months": 3,
+        },
+        {"code": "sick", "name": "Sick leave", "days_per_year": Decimal(14), **upfront}
+        | {"requires_document": True},
+        # Both laws count maternity leave on the calendar: Kenya three months (90 days),
+        # Tanzania 84 days.
+        {
+            "code": "maternity",
+            "name": "Maternity leave",
+            "days_per_year": Decimal(84 if tz else 90),
+            "counts_calendar_days": True,
+        }
+        | upfront
+        | {"requires_document": True},
+        {"code": "paternity", "name": "Paternity leave", "days_per_year": Decimal(3 if tz else 14)}
+        | upfront,
+        # Tanzania's Employment and Labour Relations Act gives 4 days for a close family death
+        # or illness; Kenya sets no figure, so 5 days is our default there.
+        {
+            "code": "compassionate",
+            "name": "Compassionate leave",
+            "days_per_year": Decimal(4 if tz else 5),
+        }
+        | upfront,
+        {"code": "unpaid", "name": "Unpaid leave", "days_per_year": ZERO, "paid": False} | upfront,
+    ]
+
+
+def ensure_default_leave_types(session: Session, organization: Organization) -> list[LeaveType]:
+    """Create the standard leave types the organization lacks; return the whole standard set."""
+    existing = {
+        lt.code: lt
+        for lt in session.scalars(
+            select(LeaveType).where(LeaveType.organization_id == organization.id)
+        )
+    }
+    result = []
+    for values in _standard_types(organization):
+        # An existing type is kept as it is: the employer may have changed its numbers.
+        leave_type = existing.get(values["code"])
+        if leave_type is None:
+            leave_type = LeaveType(
+                organization_id=organization.id,
+                paid=values.pop("paid", True),
+                requires_document=values.pop("requires_document", False),
+                is_active=True,
+                **values,
+            )
+            session.add(leave_type)
+        result.append(leave_type)
+    session.flush()
+    return result
+
+
+def is_unlimited(leave_type: LeaveType) -> bool:
+    """Unpaid leave with no yearly figure is not limited by a balance."""
+    return not leave_type.paid and leave_type.days_per_year == 0
+
+
+def list_leave_types(session: Session, actor: Actor) -> list[LeaveType]:
+    """The active leave types of the actor's organization."""
+    actor.require(Permission.LEAVE_READ)
+    return list(
+        session.scalars(
+            select(LeaveType)
+            .where(LeaveType.organization_id == actor.organization_id, LeaveType.is_active)
+            .order_by(LeaveType.name, LeaveType.id)
+        )
+    )
+
+
+def _check_days(value: Decimal, what: str, code: str) -> Decimal:
+    value = Decimal(value)
+    if value < 0 or value > 366 or (value * 2) % 1 != 0:
+        raise Invalid(f"{what} must be between 0 and 366 in half days.", code=code)
+    return value
+
+
+@audited("leave_type.create", target_type="leave_type")
+def create_leave_type(
+    session: Session,
+    actor: Actor,
+    *,
+    code: str,
+    name: str,
+    days_per_year: Decimal | int,
+    accrual: Accrual | str = Accrual.UPFRONT,
+    paid: bool = True,
+    requires_document: bool = False,
+    carry_over_cap: Decimal | int = 0,
+    carry_over_expiry_months: int = 3,
+) -> LeaveType:
+    """Add an employer-specific leave type."""
+    actor.require(Permission.LEAVE_MANAGE)
+    code = code.strip().lower()
+    if not _CODE.match(code):
+        raise Invalid(
+            "A leave type code is 2–32 lower-case letters, digits or underscores.",
+            code="invalid_code",
+        )
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise Invalid("A name of at most 100 characters is required.", code="name_required")
+    days = _check_days(Decimal(days_per_year), "Days per year", "invalid_days")
+    cap = _check_days(Decimal(carry_over_cap), "The carry-over cap", "invalid_carry_over")
+    if not 0 <= carry_over_expiry_months <= 24:
+        raise Invalid("Carried-over days expire after 0 to 24 months.", code="invalid_carry_over")
+    try:
+        accrual = Accrual(accrual)
+    except ValueError as exc:
+        raise Invalid("Accrual is 'monthly' or 'upfront'.", code="invalid_accrual") from exc
+    taken = session.scalar(
+        select(LeaveType.id).where(
+            LeaveType.organization_id == actor.organization_id, LeaveType.code == code
+        )
+    )
+    if taken is not None:
+        raise Conflict(f"A leave type with code {code!r} already exists.", code="leave_type_exists")
+    leave_type = LeaveType(
+        organization_id=actor.organization_id,
+        code=code,
+        name=name,
+        days_per_year=days,
+        accrual=accrual,
+        paid=paid,
+        requires_document=requires_document,
+        carry_over_cap=cap,
+        carry_over_expiry_months=carry_over_expiry_months,
+        is_active=True,
+    )
+    session.add(leave_type)
+    session.flush()
+    return leave_type
+
+
+def _type_by_code(session: Session, actor: Actor, code: str) -> LeaveType:
+    wanted = code.strip().lower()
+    types = session.scalars(
+        select(LeaveType).where(
+            LeaveType.organization_id == actor.organization_id, LeaveType.is_active
+        )
+    ).all()
+    for leave_type in types:
+        if leave_type.code == wanted:
+            return leave_type
+    known = ", ".join(sorted(lt.code for lt in types)) or "none"
+    raise NotFound(
+        f"There is no leave type {code!r}. Known types: {known}.", code="leave_type_not_found"
+    )
+
+
+# ------------------------------------------------------------------ balances
+
+
+def _round_half(value: Decimal) -> Decimal:
+    return (value * 2).quantize(Decimal(1), rounding=ROUND_HALF_UP) / 2
+
+
+def _floor_half(value: Decimal) -> Decimal:
+    return (value * 2).quantize(Decimal(1), rounding=ROUND_FLOOR) / 2
+
+
+def _months_employed(hire_date: date, year: int, through_month: int = 12) -> int:
+    """Months of `year` up to `through_month` in which the person was employed.
+
+    The month of hire counts as a month employed.
+    """
+    if hire_date.year > year:
+        return 0
+    first = hire_date.month if hire_date.year == year else 1
+    return max(0, through_month - first + 1)
+
+
+def _get_or_create(
+    session: Session, employee: User, leave_type: LeaveType, year: int
+) -> tuple[LeaveBalance, bool]:
+    if employee.organization_id != leave_type.organization_id:
+        raise ValueError("employee and leave type belong to different organizations")
+    where = (
+        LeaveBalance.employee_id == employee.id,
+        LeaveBalance.leave_type_id == leave_type.id,
+        LeaveBalance.year == year,
+    )
+    balance = session.scalars(select(LeaveBalance).where(*where)).one_or_none()
+    if balance is not None:
+        return balance, False
+    months = _months_employed(employee.hire_date, year)
+    entitled = _round_half(Decimal(leave_type.days_per_year) * months / 12)
+    # A concurrent first use may insert the same row; whichever wins, both read it back.
+    inserted = session.execute(
+        insert(LeaveBalance)
+        .values(
+            organization_id=employee.organization_id,
+            employee_id=employee.id,
+            leave_type_id=leave_type.id,
+            year=year,
+            entitled_days=entitled,
+            carried_over_days=ZERO,
+        )
+        .on_conflict_do_nothing(index_elements=["employee_id", "leave_type_id", "year"])
+    )
+    balance = session.scalars(select(LeaveBalance).where(*where)).one()
+    return balance, bool(inserted.rowcount)
+
+
+def get_or_create_balance(
+    session: Session, employee: User, leave_type: LeaveType, year: int
+) -> LeaveBalance:
+    """The employee's `leave_type` row for `year`, created (prorated for joiners) on first use."""
+    return _get_or_create(session, employee, leave_type, year)[0]
+
+
+def _open_requests(
+    session: Session,
+    employee_id: int,
+    leave_type_id: int,
+    year: int,
+    *,
+    exclude_id: int | None = None,
+) -> list[LeaveRequest]:
+    query = select(LeaveRequest).where(
+        LeaveRequest.employee_id == employee_id,
+        LeaveRequest.leave_type_id == leave_type_id,
+        LeaveRequest.status.in_(OPEN),
+        LeaveRequest.start_date >= date(year, 1, 1),
+        LeaveRequest.start_date <= date(year, 12, 31),
+    )
+    if exclude_id is not None:
+        query = query.where(LeaveRequest.id != exclude_id)
+    return list(session.scalars(query))
+
+
+def _accrued(
+    leave_type: LeaveType, hire_date: date, entitled: Decimal, year: int, as_of: date
+) -> Decimal:
+    if leave_type.accrual is Accrual.UPFRONT:
+        return entitled
+    months_in_year = _months_employed(hire_date, year)
+    if months_in_year == 0 or as_of.year < year:
+        return ZERO
+    so_far = months_in_year if as_of.year > year else _months_employed(hire_date, year, as_of.month)
+    # Rounded down: a half day is only available once it has been fully earned.
+    return _floor_half(entitled * so_far / months_in_year)
+
+
+def _days_before(request: LeaveRequest, cutoff: date, country: str) -> Decimal:
+    if request.start_date >= cutoff:
+        return ZERO
+    if request.end_date < cutoff:
+        return Decimal(request.days)
+    return leave_days(
+        request.start_date,
+        cutoff - timedelta(days=1),
+        country=country,
+        calendar_days=request.leave_type.counts_calendar_days,
+    )
+
+
+def _view(
+    session: Session,
+    employee: User,
+    leave_type: LeaveType,
+    year: int,
+    as_of: date,
+    country: str,
+    *,
+    balance: LeaveBalance | None,
+    exclude_id: int | None = None,
+) -> BalanceView:
+    requests = _open_requests(session, employee.id, leave_type.id, year, exclude_id=exclude_id)
+    taken = sum((r.days for r in requests if r.status is LeaveStatus.APPROVED), ZERO)
+    pending = sum((r.days for r in requests if r.status is LeaveStatus.PENDING), ZERO)
+    common = {
+        "employee_id": employee.id,
+        "leave_type": leave_type.code,
+        "name": leave_type.name,
+        "year": year,
+        "as_of": as_of,
+        "taken": taken,
+        "pending": pending,
+    }
+    if balance is None:
+        return BalanceView(
+            **common,
+            limited=False,
+            entitled=None,
+            accrued=None,
+            carried_over=None,
+            carried_over_usable=None,
+            carry_over_expires_on=None,
+            available=None,
+        )
+    entitled = Decimal(balance.entitled_days)
+    accrued = _accrued(leave_type, employee.hire_date, entitled, year, as_of)
+    carried = Decimal(balance.carried_over_days)
+    expires = balance.carry_over_expires_on
+    usable = carried
+    if carried and expires is not None and as_of >= expires:
+        # After expiry only the carried days already spent before it still count; the
+        # rest lapse. Without this, leave taken from the carry would eat this year's days.
+        used = sum((_days_before(r, expires, country) for r in requests), ZERO)
+        usable = min(carried, used)
+    return BalanceView(
+        **common,
+        limited=True,
+        entitled=entitled,
+        accrued=accrued,
+        carried_over=carried,
+        carried_over_usable=usable,
+        carry_over_expires_on=expires,
+        available=accrued + usable - taken - pending,
+    )
+
+
+@audited("leave.balance", target_type="user", target_arg="employee_id")
+def leave_balance(
+    session: Session,
+    actor: Actor,
+    *,
+    leave_type: str | None = None,
+    employee_id: int | None = None,
+    year: int | None = None,
+    as_of: date | None = None,
+) -> list[BalanceView]:
+    """Balances per leave type: entitled, accrued, carried over, taken, pending and available."""
+    actor.require(Permission.LEAVE_READ)
+    org = get_organization(session, actor)
+    employee = visible_employee(
+        session, actor, actor.user_id if employee_id is None else employee_id
+    )
+    today = local_today(org.timezone)
+    if year is None:
+        year = as_of.year if as_of is not None else today.year
+    if not 2000 <= year <= 2100:
+        raise Invalid("That year is out of range.", code="invalid_year")
+    if as_of is None:
+        if year == today.year:
+            as_of = today
+        else:
+            as_of = date(year, 12, 31) if year < today.year else date(year, 1, 1)
+    elif as_of.year != year:
+        raise Invalid("The date must fall within the year asked for.", code="invalid_dates")
+    if leave_type is not None:
+        types = [_type_by_code(session, actor, leave_type)]
+    else:
+        types = list_leave_types(session, actor)
+    views = []
+    for lt in types:
+        balance = None if is_unlimited(lt) else get_or_create_balance(session, employee, lt, year)
+        views.append(_view(session, employee, lt, year, as_of, org.country, balance=balance))
+    session.flush()
+    return views
+
+
+# ------------------------------------------------------------------ requests
+
+
+def _clean_text(value: str | None, what: str) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if len(value) > 1000:
+        raise Invalid(f"The {what} is longer than 1000 characters.", code="text_too_long")
+    return value
+
+
+def _lock_employee_balance(
+    session: Session, employee_id: int, leave_type: LeaveType, year: int
+) -> tuple[User, LeaveBalance | None]:
+    """Serialize one employee's leave changes: the person's row, then the balance row.
+
+    The person's row covers overlap checks across leave types (and the first creation of
+    a balance row); FOR NO KEY UPDATE still lets others insert rows that reference them.
+    Every caller takes the locks in this order, so they cannot deadlock each other.
+    """
+    employee = session.scalars(
+        select(User)
+        .where(User.id == employee_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).one()
+    if is_unlimited(leave_type):
+        return employee, None
+    balance = get_or_create_balance(session, employee, leave_type, year)
+    session.refresh(balance, with_for_update=True)
+    return employee, balance
+
+
+def _approvers(session: Session, employee: User) -> list[User]:
+    """The direct supervisor, else every active hr user (else the admins)."""
+    if employee.reports_to_id is not None:
+        supervisor = session.get(User, employee.reports_to_id)
+        if supervisor is not None and supervisor.is_active:
+            return [supervisor]
+    for role in (Role.HR, Role.ADMIN):
+        people = list(
+            session.scalars(
+                select(User)
+                .where(
+                    User.organization_id == employee.organization_id,
+                    User.role == role,
+                    User.is_active,
+                    User.id != employee.id,
+                )
+                .order_by(User.id)
+            )
+        )
+        if people:
+            return people
+    return []
+
+
+def _fmt_days(days: Decimal) -> str:
+    text = f"{Decimal(days):.1f}"
+    return text.removesuffix(".0")
+
+
+def _plural_days(days: Decimal, unit: str = "day") -> str:
+    return f"{_fmt_days(days)} {unit}{'' if days == 1 else 's'}"
+
+
+def _fmt_date(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def format_period(start: date, end: date) -> str:
+    """`1 Dec 2026`, `1–5 Dec 2026`, `28 Nov – 2 Dec 2026`."""
+    if start == end:
+        return _fmt_date(start)
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{_fmt_date(end)}"
+    if start.year == end.year:
+        return f"{start.day} {start:%b} – {_fmt_date(end)}"
+    return f"{_fmt_date(start)} – {_fmt_date(end)}"
+
+
+def _unit(leave_type: LeaveType) -> str:
+    return "day" if leave_type.counts_calendar_days else "working day"
+
+
+def describe_request(request: LeaveRequest) -> str:
+    """`Annual leave 1–5 Dec 2026, 5 working days (pending approval)`."""
+    period = format_period(request.start_date, request.end_date)
+    if request.half_day:
+        period += " (half day)"
+    text = (
+        f"{request.leave_type.name} {period}, "
+        f"{_plural_days(request.days, _unit(request.leave_type))} ({_STATUS_TEXT[request.status]})"
+    )
+    if request.leave_type.requires_document and request.status is LeaveStatus.PENDING:
+        text += "; a supporting document (such as a medical certificate) is needed"
+    return text
+
+
+def describe_balance(view: BalanceView) -> str:
+    """`Annual leave: 16 days available`."""
+    if not view.limited or view.available is None:
+        return f"{view.name}: no limit"
+    text = f"{view.name}: {_plural_days(view.available)} available"
+    if view.pending:
+        text += f" after {_plural_days(view.pending)} pending approval"
+    if (
+        view.carried_over_usable
+        and view.carry_over_expires_on is not None
+        and view.as_of < view.carry_over_expires_on
+    ):
+        last_day = view.carry_over_expires_on - timedelta(days=1)
+        text += (
+            f"; {_plural_days(view.carried_over_usable)} carried over "
+            f"must be used by {_fmt_date(last_day)}"
+        )
+    return text
+
+
+def _insufficient(view: BalanceView, leave_type: LeaveType, needed: Decimal) -> Conflict:
+    available = view.available if view.available is not None else ZERO
+    when = ""
+    if leave_type.accrual is Accrual.MONTHLY:
+        when = f" by {view.as_of:%B %Y}"
+    return Conflict(
+        f"Not enough {leave_type.name.lower()}: {_plural_days(available)} available{when}, "
+        f"but this needs {_plural_days(needed, 'working day')}.",
+        code="insufficient_balance",
+        available=float(available),
+        requested=float(needed),
+    )
+
+
+@audited("leave.request", target_type="leave_request")
+def request_leave(
+    session: Session,
+    actor: Actor,
+    *,
+    leave_type: str,
+    start_date: date,
+    end_date: date,
+    half_day: bool = False,
+    reason: str | None = None,
+) -> LeaveRequest:
+    """File a leave request for the acting employee; dates are inclusive."""
+    actor.require(Permission.LEAVE_REQUEST)
+    org = get_organization(session, actor)
+    lt = _type_by_code(session, actor, leave_type)
+    if end_date < start_date:
+        raise Invalid("The end date is before the start date.", code="invalid_dates")
+    if half_day and start_date != end_date:
+        raise Invalid("A half day must start and end on the same date.", code="invalid_half_day")
+    # Calendar-day leave (maternity) runs across the new year and is charged to the year
+    # it starts in; working-day leave is split by the employee so each year's balance holds.
+    if start_date.year != end_date.year and not lt.counts_calendar_days:
+        raise Invalid(
+            "Leave cannot span two calendar years because each year has its own balance: "
+            f"please make one request up to 31 Dec {start_date.year} "
+            f"and another from 1 Jan {end_date.year}.",
+            code="spans_years",
+        )
+    days = leave_days(
+        start_date,
+        end_date,
+        country=org.country,
+        half_day=half_day,
+        calendar_days=lt.counts_calendar_days,
+    )
+    if days == 0:
+        raise Invalid(
+            "Those dates are all weekends or public holidays: no working days to take.",
+            code="no_working_days",
+        )
+    today = local_today(org.timezone)
+    backdate = SICK_BACKDATE_DAYS if lt.code == SICK else 0
+    if start_date < today - timedelta(days=backdate):
+        allowed = (
+            f"sick leave can start up to {SICK_BACKDATE_DAYS} days back"
+            if backdate
+            else "leave cannot start before today"
+        )
+        raise Invalid(f"That start date is in the past: {allowed}.", code="date_in_past")
+    reason = _clean_text(reason, "reason")
+
+    employee, balance = _lock_employee_balance(session, actor.user_id, lt, start_date.year)
+    clash = session.scalars(
+        select(LeaveRequest)
+        .where(
+            LeaveRequest.employee_id == employee.id,
+            LeaveRequest.status.in_(OPEN),
+            LeaveRequest.start_date <= end_date,
+            LeaveRequest.end_date >= start_date,
+        )
+        .order_by(LeaveRequest.start_date)
+        .limit(1)
+    ).first()
+    if clash is not None:
+        raise Conflict(
+            f"You already have {describe_request(clash)} overlapping those dates.",
+            code="overlapping_request",
+            request_id=clash.id,
+        )
+    if balance is not None:
+        # Monthly accrual: what will have been earned by the month the leave starts.
+        view = _view(
+            session, employee, lt, start_date.year, start_date, org.country, balance=balance
+        )
+        if view.available is None or days > view.available:
+            raise _insufficient(view, lt, days)
+
+    request = LeaveRequest(
+        organization_id=actor.organization_id,
+        employee_id=employee.id,
+        leave_type_id=lt.id,
+        leave_type=lt,
+        start_date=start_date,
+        end_date=end_date,
+        half_day=half_day,
+        days=days,
+        reason=reason,
+        status=LeaveStatus.PENDING,
+    )
+    session.add(request)
+    session.flush()
+    text = f"{employee.full_name} asked for {describe_request(request)}. Request #{request.id}."
+    for approver in _approvers(session, employee):
+        notify(session, approver, kind="leave.requested", text=text)
+    session.flush()
+    return request
+
+
+@audited("leave.decide", target_type="leave_request", target_arg="request_id")
+def approve_leave(
+    session: Session,
+    actor: Actor,
+    *,
+    request_id: int,
+    decision: str,
+    comment: str | None = None,
+) -> LeaveRequest:
+    """Approve or reject a pending request of a direct report (or anyone, for hr and admin)."""
+    actor.require(Permission.LEAVE_APPROVE)
+    if decision not in DECISIONS:
+        raise Invalid("The decision is 'approve' or 'reject'.", code="invalid_decision")
+    request = get_for_org(session, actor, LeaveRequest, request_id, what="leave request", lock=True)
+    if request.employee_id == actor.user_id:
+        raise Forbidden("Nobody may decide their own leave request.", code="own_request")
+    employee = get_for_org(session, actor, User, request.employee_id, what="employee")
+    if actor.scope is not Scope.ORGANIZATION and employee.reports_to_id != actor.user_id:
+        raise Forbidden(
+            "You may only decide leave for people who report to you.", code="not_your_team"
+        )
+    if request.status is not LeaveStatus.PENDING:
+        raise Conflict(
+            f"This request is already {request.status}; only pending requests can be decided.",
+            code="not_pending",
+        )
+    comment = _clean_text(comment, "comment")
+    if decision == "reject" and comment is None:
+        raise Invalid("Please give a reason when rejecting leave.", code="comment_required")
+    if decision == "approve":
+        lt = request.leave_type
+        _, balance = _lock_employee_balance(session, employee.id, lt, request.start_date.year)
+        if balance is not None:
+            org = get_organization(session, actor)
+            view = _view(
+                session,
+                employee,
+                lt,
+                request.start_date.year,
+                request.start_date,
+                org.country,
+                balance=balance,
+                exclude_id=request.id,
+            )
+            if view.available is None or request.days > view.available:
+                raise _insufficient(view, lt, request.days)
+        request.status = LeaveStatus.APPROVED
+    else:
+        request.status = LeaveStatus.REJECTED
+    request.decided_by_id = actor.user_id
+    request.decided_at = now()
+    request.decision_comment = comment
+    session.flush()
+    decider = session.get(User, actor.user_id)
+    by = f" by {decider.full_name}" if decider is not None else ""
+    text = f"Your {describe_request(request)}{by}."
+    if comment:
+        text += f" Comment: {comment}"
+    notify(session, employee, kind=f"leave.{request.status}", text=text)
+    session.flush()
+    return request
+
+
+@audited("leave.cancel", target_type="leave_request", target_arg="request_id")
+def cancel_leave(
+    session: Session, actor: Actor, *, request_id: int, reason: str | None = None
+) -> LeaveRequest:
+    """Withdraw one of the acting employee's own requests while it is still pending."""
+    actor.require(Permission.LEAVE_REQUEST)
+    request = get_for_org(session, actor, LeaveRequest, request_id, what="leave request", lock=True)
+    if request.employee_id != actor.user_id:
+        raise Forbidden("You may only cancel your own leave requests.", code="not_your_request")
+    if request.status is not LeaveStatus.PENDING:
+        hint = (
+            " To change approved leave, ask your supervisor or hr."
+            if request.status is LeaveStatus.APPROVED
+            else ""
+        )
+        raise Conflict(
+            f"This request is already {request.status}; only pending requests can be cancelled."
+            + hint,
+            code="not_pending",
+        )
+    request.status = LeaveStatus.CANCELLED
+    # The employee's withdrawal is recorded like a decision: who, when and why.
+    request.decided_by_id = actor.user_id
+    request.decided_at = now()
+    request.decision_comment = _clean_text(reason, "reason")
+    session.flush()
+    employee = get_for_org(session, actor, User, actor.user_id, what="employee")
+    text = (
+        f"{employee.full_name} withdrew their request #{request.id}: {describe_request(request)}."
+    )
+    for approver in _approvers(session, employee):
+        notify(session, approver, kind="leave.cancelled", text=text)
+    session.flush()
+    return request
+
+
+@audited("leave.list", target_type="user", target_arg="employee_id")
+def list_leave_requests(
+    session: Session,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    employee_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[LeaveRequest]:
+    """Requests the actor may see (own; own and direct reports'; or the organization's)."""
+    actor.require(Permission.LEAVE_READ)
+    query = select(LeaveRequest).where(LeaveRequest.organization_id == actor.organization_id)
+    if status is not None:
+        try:
+            query = query.where(LeaveRequest.status == LeaveStatus(status))
+        except ValueError as exc:
+            known = ", ".join(s.value for s in LeaveStatus)
+            raise Invalid(
+                f"Unknown status {status!r}: use {known}.", code="invalid_status"
+            ) from exc
+    if employee_id is not None:
+        query = query.where(
+            LeaveRequest.employee_id == visible_employee(session, actor, employee_id).id
+        )
+    elif actor.scope is Scope.SELF:
+        query = query.where(LeaveRequest.employee_id == actor.user_id)
+    elif actor.scope is Scope.TEAM:
+        reports = select(User.id).where(
+            User.organization_id == actor.organization_id, User.reports_to_id == actor.user_id
+        )
+        query = query.where(
+            or_(LeaveRequest.employee_id == actor.user_id, LeaveRequest.employee_id.in_(reports))
+        )
+    limit = max(1, min(limit, MAX_LIMIT))
+    return list(
+        session.scalars(
+            query.order_by(LeaveRequest.start_date.desc(), LeaveRequest.id.desc())
+            .limit(limit)
+            .offset(max(0, offset))
+        )
+    )
+
+
+# ---------------------------------------------------------------- year end
+
+
+def _first_of_month_after(start: date, months: int) -> date:
+    years, month0 = divmod(start.month - 1 + months, 12)
+    return date(start.year + years, month0 + 1, 1)
+
+
+def roll_over_year(session: Session, organization: Organization, *, from_year: int) -> int:
+    """Create next year's balances with capped carry-over; return how many rows changed.
+
+    Idempotent: the carry is recomputed from `from_year` and only differences are
+    written, so a second run changes nothing (and a rerun after a late decision on
+    a `from_year` request corrects the carry).
+    """
+    to_year = from_year + 1
+    year_end = date(from_year, 12, 31)
+    types = [
+        lt
+        for lt in session.scalars(
+            select(LeaveType)
+            .where(LeaveType.organization_id == organization.id, LeaveType.is_active)
+            .order_by(LeaveType.id)
+        )
+        if not is_unlimited(lt)
+    ]
+    employees = list(
+        session.scalars(
+            select(User)
+            .where(User.organization_id == organization.id, User.is_active)
+            .order_by(User.id)
+        )
+    )
+    changed = 0
+    for lt in types:
+        for employee in employees:
+            if employee.hire_date.year > to_year:
+                continue
+            carried = ZERO
+            carries = lt.carry_over_cap > 0 and lt.carry_over_expiry_months > 0
+            if carries and employee.hire_date.year <= from_year:
+                old = get_or_create_balance(session, employee, lt, from_year)
+                view = _view(
+                    session, employee, lt, from_year, year_end, organization.country, balance=old
+                )
+                unused = view.available if view.available is not None else ZERO
+                carried = min(max(unused, ZERO), Decimal(lt.carry_over_cap))
+            expires = (
+                _first_of_month_after(date(to_year, 1, 1), lt.carry_over_expiry_months)
+                if carried > 0
+                else None
+            )
+            balance, created = _get_or_create(session, employee, lt, to_year)
+            if balance.carried_over_days != carried or balance.carry_over_expires_on != expires:
+                balance.carried_over_days = carried
+                balance.carry_over_expires_on = expires
+                changed += 1
+            elif created:
+                changed += 1
+    record(
+        session,
+        None,
+        "leave.roll_over",
+        organization_id=organization.id,
+        target_type="organization",
+        target_id=organization.id,
+    )
+    session.flush()
+    return changed
