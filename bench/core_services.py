@@ -1,0 +1,171 @@
+"""Throughput and latency of the core write services on the embedded PostgreSQL.
+
+Each operation is a whole unit of work (service call + commit), as a request
+would run it. A bare INSERT + COMMIT of a row of the same table, measured in
+the same run on the same engine, is the peer: the ratio shows what the
+service's rules (permission, tenancy, late/geofence or balance checks, audit)
+cost on top of the database's own round-trip, independent of machine noise.
+
+    python bench/core_services.py [--employees 300] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, time as dtime, timedelta
+from pathlib import Path
+
+from sqlalchemy import text
+
+from hrcore import db
+from hrcore.actor import Channel, Role
+from hrcore.attendance import service as attendance
+from hrcore.leave import service as leave
+from hrcore.migrate import upgrade
+from hrcore.people.models import Organization, User
+from hrcore.people.service import actor_for
+
+
+def _percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def _measure(name: str, calls: list[Callable[[], object]]) -> dict[str, float | str | int]:
+    samples = []
+    started = time.perf_counter()
+    for call in calls:
+        t0 = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - t0) * 1000)
+    wall = time.perf_counter() - started
+    return {
+        "operation": name,
+        "n": len(samples),
+        "ops_per_s": round(len(samples) / wall, 1),
+        "p50_ms": round(statistics.median(samples), 2),
+        "p95_ms": round(_percentile(samples, 95), 2),
+    }
+
+
+def _setup(n: int) -> tuple[Organization, list[User]]:
+    with db.unit_of_work() as session:
+        org = Organization(
+            slug="bench",
+            name="Bench Ltd",
+            country="KE",
+            timezone="Africa/Nairobi",
+            currency="KES",
+            work_start=dtime(8, 0),
+            grace_minutes=10,
+            default_annual_leave_days=21,
+        )
+        session.add(org)
+        session.flush()
+        leave.ensure_default_leave_types(session, org)
+        boss = User(
+            organization_id=org.id,
+            full_name="Boss",
+            email="boss@bench.test",
+            role=Role.SUPERVISOR,
+            hire_date=date(2020, 1, 1),
+        )
+        session.add(boss)
+        session.flush()
+        people = [
+            User(
+                organization_id=org.id,
+                full_name=f"Worker {i}",
+                email=f"w{i}@bench.test",
+                role=Role.EMPLOYEE,
+                hire_date=date(2020, 1, 1),
+                reports_to_id=boss.id,
+            )
+            for i in range(n)
+        ]
+        session.add_all(people)
+        session.flush()
+        session.expunge_all()
+    return org, people
+
+
+def _unit(fn: Callable[..., object], *args: object, **kwargs: object) -> Callable[[], object]:
+    def call() -> object:
+        with db.unit_of_work() as session:
+            return fn(session, *args, **kwargs)
+
+    return call
+
+
+def _raw_insert(org_id: int, user_id: int) -> Callable[[], object]:
+    def call() -> object:
+        with db.unit_of_work() as session:
+            session.execute(
+                text(
+                    "INSERT INTO audit_log (organization_id, actor_user_id, action, outcome)"
+                    " VALUES (:o, :u, 'bench.peer', 'ok')"
+                ),
+                {"o": org_id, "u": user_id},
+            )
+        return None
+
+    return call
+
+
+def run(employees: int) -> list[dict[str, float | str | int]]:
+    org, people = _setup(employees)
+    actors = [actor_for(p, Channel.API) for p in people]
+    year = date.today().year + 1
+    first_monday = date(year, 2, 2) + timedelta(days=(7 - date(year, 2, 2).weekday()) % 7)
+    results = [
+        _measure("peer: INSERT + COMMIT", [_raw_insert(org.id, a.user_id) for a in actors]),
+        _measure("clock_in", [_unit(attendance.clock_in, a) for a in actors]),
+        _measure("clock_out", [_unit(attendance.clock_out, a) for a in actors]),
+        _measure(
+            "request_leave (2 days)",
+            [
+                _unit(
+                    leave.request_leave,
+                    a,
+                    leave_type="annual",
+                    start_date=first_monday,
+                    end_date=first_monday + timedelta(days=1),
+                )
+                for a in actors
+            ],
+        ),
+    ]
+    peer = results[0]["p50_ms"]
+    for row in results:
+        row["p50_vs_peer"] = round(float(row["p50_ms"]) / float(peer), 2)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--employees", type=int, default=300)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = db.make_engine(db.start_embedded_postgres(Path(tmp), cleanup_mode="delete"))
+        upgrade(engine)
+        db.configure_engine(engine)
+        results = run(args.employees)
+        engine.dispose()
+    print(f"{'operation':<26}{'n':>6}{'ops/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p50/peer':>10}")
+    for r in results:
+        print(
+            f"{r['operation']:<26}{r['n']:>6}{r['ops_per_s']:>9}{r['p50_ms']:>9}"
+            f"{r['p95_ms']:>9}{r['p50_vs_peer']:>10}"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
