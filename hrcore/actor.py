@@ -42,6 +42,9 @@ class Permission(enum.StrEnum):
     WELLNESS_SUMMARY = "wellness.summary"
     AUDIT_READ = "audit.read"
     NOTIFICATION_READ = "notification.read"
+    PAYSLIP_READ = "payslip.read"
+    PAYROLL_RUN = "payroll.run"
+    POLICY_READ = "policy.read"
 
 
 _EVERYONE = {
@@ -53,12 +56,15 @@ _EVERYONE = {
     Permission.REVIEW_READ,
     Permission.WELLNESS_SUBMIT,
     Permission.NOTIFICATION_READ,
+    Permission.PAYSLIP_READ,
+    Permission.POLICY_READ,
 }
 _PEOPLE_TEAM = {
     Permission.EMPLOYEE_MANAGE,
     Permission.LEAVE_APPROVE,
     Permission.LEAVE_MANAGE,
     Permission.WELLNESS_SUMMARY,
+    Permission.PAYROLL_RUN,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

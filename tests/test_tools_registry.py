@@ -1,0 +1,97 @@
+"""Invariants every tool declaration must keep, checked over the whole registry."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from hrcore.actor import Actor, Permission, Role
+from hrcore.errors import Forbidden, Invalid, NotFound
+from tools.registry import ToolResult, all_tools, get_tool, run_tool, tools_for
+
+TOOLS = [spec.name for spec in all_tools()]
+IDENTITY_FIELDS = {
+    "actor",
+    "runtime",
+    "user_id",
+    "acting_user_id",
+    "organization_id",
+    "org_id",
+    "tenant_id",
+    "role",
+    "my_id",
+    "caller_id",
+}
+
+
+def _actor(role: Role) -> Actor:
+    return Actor(user_id=1, organization_id=1, role=role)
+
+
+def test_the_registry_is_not_empty() -> None:
+    assert {"clock_in", "clock_out", "attendance_history", "monthly_work_report"} <= set(TOOLS)
+
+
+@pytest.mark.parametrize("name", TOOLS)
+def test_model_facing_schema_has_no_identity(name: str) -> None:
+    spec = get_tool(name)
+    properties = spec.args_model.model_json_schema().get("properties", {})
+    assert not IDENTITY_FIELDS & set(properties), f"{name} exposes an identity field"
+
+
+@pytest.mark.parametrize("name", TOOLS)
+def test_identity_smuggled_into_arguments_is_refused(name: str) -> None:
+    spec = get_tool(name)
+    with pytest.raises(ValidationError):
+        spec.args_model.model_validate({**spec.example, "user_id": 999})
+
+
+@pytest.mark.parametrize("name", TOOLS)
+def test_declaration_is_complete(name: str) -> None:
+    spec = get_tool(name)
+    assert len(spec.description) >= 20, f"{name} needs a docstring the model can read"
+    assert issubclass(spec.result_model, ToolResult)
+    for field, info in spec.args_model.model_fields.items():
+        assert info.description, f"{name}.{field} needs a description"
+    spec.args_model.model_validate(spec.example)
+    if spec.confirm:
+        assert spec.changes_state, f"{name} asks for confirmation but changes nothing"
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_tools_for_a_role_are_exactly_those_its_permissions_allow(role: Role) -> None:
+    actor = _actor(role)
+    listed = {spec.name for spec in tools_for(actor)}
+    assert listed == {spec.name for spec in all_tools() if actor.can(spec.permission)}
+
+
+def test_employee_sees_no_people_team_tools() -> None:
+    hr_only = {
+        spec.name
+        for spec in all_tools()
+        if spec.permission in {Permission.LEAVE_APPROVE, Permission.WELLNESS_SUMMARY}
+        or spec.permission is Permission.PAYROLL_RUN
+    }
+    assert not hr_only & {spec.name for spec in tools_for(_actor(Role.EMPLOYEE))}
+    assert hr_only <= {spec.name for spec in tools_for(_actor(Role.HR))}
+
+
+def test_unknown_tool_is_not_found(session: Session) -> None:
+    with pytest.raises(NotFound) as err:
+        run_tool(session, _actor(Role.ADMIN), "format_hard_disk", {})
+    assert err.value.code == "tool_not_found"
+
+
+def test_forbidden_before_arguments_are_even_read(session: Session) -> None:
+    forbidden = next((s for s in all_tools() if not _actor(Role.EMPLOYEE).can(s.permission)), None)
+    assert forbidden is not None
+    with pytest.raises(Forbidden):
+        run_tool(session, _actor(Role.EMPLOYEE), forbidden.name, {"nonsense": True})
+
+
+def test_schema_violation_names_the_field(session: Session) -> None:
+    with pytest.raises(Invalid) as err:
+        run_tool(session, _actor(Role.EMPLOYEE), "clock_in", {"latitude": 123})
+    assert err.value.code == "invalid_arguments"
+    assert [e["field"] for e in err.value.details["errors"]] == ["latitude"]

@@ -1,0 +1,140 @@
+"""Tool declarations: one per action, read by the agent, the REST routes and the USSD menu."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.orm import Session
+
+from hrcore.actor import Actor, Permission
+from hrcore.errors import Invalid, NotFound
+
+
+class ToolArgs(BaseModel):
+    """Base of every tool's input. Unknown fields are refused, so no identity can sneak in."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True)
+
+
+class ToolResult(BaseModel):
+    """Base of every tool's output: data, plus a sentence a person can read as is."""
+
+    summary: str = Field(description="A short human-readable summary of the result.")
+
+
+@dataclass(frozen=True, slots=True)
+class ToolContext:
+    """What the runtime hands a tool: the database session and the authenticated actor."""
+
+    session: Session
+    actor: Actor
+
+
+A = TypeVar("A", bound=ToolArgs)
+R = TypeVar("R", bound=ToolResult)
+ToolFn = Callable[[ToolContext, Any], ToolResult]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    name: str
+    description: str
+    args_model: type[ToolArgs]
+    result_model: type[ToolResult]
+    permission: Permission
+    changes_state: bool
+    confirm: bool
+    fn: ToolFn
+
+    def allowed_for(self, actor: Actor) -> bool:
+        return actor.can(self.permission)
+
+    @property
+    def example(self) -> dict[str, Any]:
+        """The first example of the input model (its `json_schema_extra["examples"]`), or {}."""
+        extra = self.args_model.model_config.get("json_schema_extra")
+        examples = extra.get("examples") if isinstance(extra, dict) else None
+        return dict(examples[0]) if isinstance(examples, list) and examples else {}
+
+
+_REGISTRY: dict[str, ToolSpec] = {}
+
+
+def tool_spec(
+    *, name: str, permission: Permission, changes_state: bool = False, confirm: bool = False
+) -> Callable[[Callable[[ToolContext, A], R]], Callable[[ToolContext, A], R]]:
+    """Declare a tool. Its docstring and its models' field descriptions are what a model reads."""
+
+    def register(fn: Callable[[ToolContext, A], R]) -> Callable[[ToolContext, A], R]:
+        hints = get_type_hints(fn)
+        params = list(inspect.signature(fn).parameters)
+        args_model, result_model = hints[params[1]], hints["return"]
+        if name in _REGISTRY:
+            raise ValueError(f"tool {name!r} is declared twice")
+        _REGISTRY[name] = ToolSpec(
+            name=name,
+            description=inspect.cleandoc(fn.__doc__ or ""),
+            args_model=args_model,
+            result_model=result_model,
+            permission=permission,
+            changes_state=changes_state,
+            confirm=confirm,
+            fn=fn,  # type: ignore[arg-type]
+        )
+        return fn
+
+    return register
+
+
+def all_tools() -> list[ToolSpec]:
+    """Every declared tool, by name."""
+    _load()
+    return sorted(_REGISTRY.values(), key=lambda spec: spec.name)
+
+
+def tools_for(actor: Actor) -> list[ToolSpec]:
+    """The tools `actor`'s role may use."""
+    return [spec for spec in all_tools() if spec.allowed_for(actor)]
+
+
+def get_tool(name: str) -> ToolSpec:
+    """The tool called `name`; unknown names are "not found"."""
+    _load()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise NotFound(f"There is no tool called {name!r}.", code="tool_not_found") from None
+
+
+def parse_args(spec: ToolSpec, raw: dict[str, Any] | None) -> ToolArgs:
+    """Validate raw arguments against the tool's input model; raise `Invalid` naming fields."""
+    try:
+        return spec.args_model.model_validate(raw or {})
+    except ValidationError as exc:
+        errors = [
+            {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
+            for err in exc.errors(include_url=False, include_input=False)
+        ]
+        fields = ", ".join(e["field"] or "(body)" for e in errors)
+        raise Invalid(
+            f"Invalid arguments for {spec.name}: {fields}.", code="invalid_arguments", errors=errors
+        ) from None
+
+
+def run_tool(
+    session: Session, actor: Actor, name: str, raw_args: dict[str, Any] | None
+) -> ToolResult:
+    """Check the actor's right to the tool, validate its arguments and run it."""
+    spec = get_tool(name)
+    actor.require(spec.permission)
+    args = parse_args(spec, raw_args)
+    return spec.fn(ToolContext(session=session, actor=actor), args)
+
+
+def _load() -> None:
+    # Importing the capability modules runs their @tool_spec declarations.
+    from tools import catalog  # noqa: F401
