@@ -84,5 +84,5 @@ def test_monthly_report_defaults_to_this_month(session: Session, team: Team) -> 
     assert (report.year, report.month) == (2026, 11)
     [row] = report.rows
     assert (row.employee_id, row.days_present, row.late_arrivals) == (team.employee.id, 1, 1)
-    assert row.hours_worked == Decimal("8.80")
+    assert row.hours_worked == Decimal("9.00")  # 08:12 to 17:12
     assert report.summary.startswith("Work report for November 2026: ")
