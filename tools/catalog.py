@@ -1,0 +1,11 @@
+"""Every tool module, imported once so their declarations register."""
+
+from tools import (  # noqa: F401
+    attendance,
+    leave,
+    payroll,
+    people,
+    performance,
+    policy,
+    wellness,
+)

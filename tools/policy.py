@@ -1,0 +1,57 @@
+"""Policy tools: search the employer's own policy documents, with citations."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hrcore.actor import Permission
+from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
+
+NO_DOCUMENTS = (
+    "No policy documents have been added yet; ask hr (the ask_hr tool) or try again later."
+)
+
+
+class SearchPolicyArgs(ToolArgs):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"query": "How long is paternity leave?", "limit": 5}]}
+    )
+
+    query: str = Field(
+        min_length=1,
+        max_length=500,
+        description="The question or keywords, in the user's words (English or Swahili).",
+    )
+    limit: int = Field(default=5, ge=1, le=10, description="At most this many passages.")
+
+
+class PolicyPassage(BaseModel):
+    document_title: str
+    heading_path: list[str] = Field(
+        description="The headings above the passage, outermost first, e.g. ['Leave', 'Paternity']."
+    )
+    quote: str = Field(description="The passage, word for word.")
+    score: float = Field(description="Relevance, higher is better.")
+
+
+class PolicyCitation(BaseModel):
+    number: int = Field(description="The [n] marker to put after a sentence that uses it.")
+    document_title: str
+    heading_path: list[str]
+
+
+class PolicySearchResult(ToolResult):
+    results: list[PolicyPassage]
+    citations: list[PolicyCitation]
+
+
+@tool_spec(name="search_policy", permission=Permission.POLICY_READ)
+def search_policy(ctx: ToolContext, args: SearchPolicyArgs) -> PolicySearchResult:
+    """Search the employer's policy documents (leave, pay, conduct, benefits...) for passages.
+
+    Use it for any question about the employer's rules, e.g. "how long is paternity
+    leave?". Answer only from the quotes returned and cite them; if nothing is found,
+    say so and offer to ask hr.
+    """
+    # The knowledge package has no documents or search yet: an empty, honest answer.
+    return PolicySearchResult(summary=NO_DOCUMENTS, results=[], citations=[])
