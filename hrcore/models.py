@@ -4,6 +4,7 @@ from hrcore.attendance.models import AttendanceRecord, GeofenceStatus
 from hrcore.audit import AuditEntry
 from hrcore.auth.models import RefreshToken
 from hrcore.db import Base
+from hrcore.idempotency import IdempotencyKey
 from hrcore.leave.models import Accrual, LeaveBalance, LeaveRequest, LeaveStatus, LeaveType
 from hrcore.notifications.models import Notification, NotificationStatus
 from hrcore.people.models import Department, GeofenceMode, Organization, Site, User
@@ -18,6 +19,7 @@ __all__ = [
     "Department",
     "GeofenceMode",
     "GeofenceStatus",
+    "IdempotencyKey",
     "IssueReport",
     "LeaveBalance",
     "LeaveRequest",

@@ -1,0 +1,165 @@
+"""Conventional read routes (`GET /api/v1/attendance`...) over the same tools as the chat.
+
+Each route takes its tool's arguments as query parameters and answers with the tool's
+result model, through `run_tool`: the rules stay in the tools and hrcore.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from api.deps import CurrentActor, DbSession
+from api.errors import problem_responses
+from hrcore.actor import Actor, Channel
+from hrcore.notifications import service as notifications
+from hrcore.notifications.models import NotificationStatus
+from tools.registry import ToolArgs, ToolSpec, all_tools, run_tool
+
+PREFIX = "/api/v1"
+READ_ERRORS = (401, 403, 404, 409, 422)
+MAX_NOTIFICATIONS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ReadRoute:
+    """A GET path answered by a read-only tool."""
+
+    path: str
+    tool: str
+    summary: str
+    tag: str
+
+
+READ_ROUTES = (
+    ReadRoute(
+        "/attendance", "attendance_history", "Shifts: clock-in and clock-out times", "attendance"
+    ),
+    ReadRoute("/leave-requests", "list_leave_requests", "Leave requests and decisions", "leave"),
+    ReadRoute("/leave-balance", "leave_balance", "Leave balances by type", "leave"),
+    ReadRoute("/reviews", "list_reviews", "Performance reviews", "performance"),
+    ReadRoute("/payslips", "list_payslips", "Payslips, newest first", "payroll"),
+    ReadRoute("/employees", "list_employees", "The employees the caller may see", "people"),
+)
+
+
+class NotificationRead(BaseModel):
+    """One message sent (or to be sent) to the caller, and how its delivery went."""
+
+    id: int
+    channel: Channel = Field(description="Where it is delivered: sms, telegram, web...")
+    kind: str = Field(description="What it is about, e.g. leave.decided.")
+    text: str
+    status: NotificationStatus
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class NotificationPage(BaseModel):
+    """A page of the caller's notifications, newest first."""
+
+    items: list[NotificationRead]
+    limit: int
+    offset: int
+
+
+def _read_endpoint(spec: ToolSpec) -> Any:
+    def endpoint(session: DbSession, actor: Actor, query: ToolArgs) -> Response:
+        args = query.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        result = run_tool(session, actor, spec.name, args)
+        return JSONResponse(result.model_dump(mode="json", by_alias=True))
+
+    # FastAPI reads the signature: the tool's own arguments become the typed query parameters.
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("session", inspect.Parameter.KEYWORD_ONLY, annotation=DbSession),
+            inspect.Parameter("actor", inspect.Parameter.KEYWORD_ONLY, annotation=CurrentActor),
+            inspect.Parameter(
+                "query",
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=Annotated[spec.args_model, Query()],
+            ),
+        ],
+        return_annotation=Response,
+    )
+    endpoint.__name__ = spec.name
+    return endpoint
+
+
+def _pending_endpoint(name: str) -> Any:
+    def endpoint(session: DbSession, actor: CurrentActor, request: Request) -> Response:
+        # The tool is not declared (yet): the registry answers 404 `tool_not_found`.
+        result = run_tool(session, actor, name, dict(request.query_params))
+        return JSONResponse(result.model_dump(mode="json", by_alias=True))
+
+    return endpoint
+
+
+def build_router() -> APIRouter:
+    """The read routes, typed from whichever tools the registry holds."""
+    router = APIRouter(prefix=PREFIX)
+    specs = {spec.name: spec for spec in all_tools()}
+    for route in READ_ROUTES:
+        spec = specs.get(route.tool)
+        if spec is None:
+            router.add_api_route(
+                route.path,
+                _pending_endpoint(route.tool),
+                methods=["GET"],
+                summary=route.summary,
+                tags=[route.tag],
+                operation_id=f"get_{route.path.strip('/').replace('-', '_')}",
+                responses=problem_responses(*READ_ERRORS),
+            )
+            continue
+        router.add_api_route(
+            route.path,
+            _read_endpoint(spec),
+            methods=["GET"],
+            response_model=spec.result_model,
+            summary=route.summary,
+            description=f"{spec.description}\n\nThe same as the `{spec.name}` tool.",
+            tags=[route.tag],
+            operation_id=f"get_{route.path.strip('/').replace('-', '_')}",
+            responses=problem_responses(*READ_ERRORS),
+        )
+
+    @router.get(
+        "/notifications",
+        summary="The caller's notifications and their delivery status",
+        tags=["notifications"],
+        operation_id="get_notifications",
+        responses=problem_responses(401, 403, 422),
+    )
+    def list_notifications(
+        session: DbSession,
+        actor: CurrentActor,
+        limit: Annotated[int, Query(ge=1, le=MAX_NOTIFICATIONS)] = 20,
+        offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    ) -> NotificationPage:
+        """Newest first; `status` says whether each was sent and delivered."""
+        rows = notifications.list_notifications(session, actor, limit=limit, offset=offset)
+        return NotificationPage(
+            items=[
+                NotificationRead(
+                    id=n.id,
+                    channel=n.channel,
+                    kind=n.kind,
+                    text=n.text,
+                    status=n.status,
+                    created_at=n.created_at,
+                    sent_at=n.sent_at,
+                )
+                for n in rows
+            ],
+            limit=limit,
+            offset=offset,
+        )
+
+    return router

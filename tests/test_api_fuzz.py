@@ -1,0 +1,61 @@
+"""Schemathesis against the app's own OpenAPI: the tool routes and the read routes.
+
+Authenticated as hr in a demo-like employer, every generated request (valid and invalid)
+must get an answer that is no server error and that matches what /openapi.json documents:
+status code, content type, headers and body schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from sqlalchemy.orm import Session
+
+from api.app import create_app
+from hrcore.clock import frozen
+from tests.test_api_tools import NOW, World, bearer, make_world
+
+# Every check is about the documented contract: business refusals (409, 404 for ids that
+# do not exist) are fine when documented. `negative_data_rejection` is left out on purpose:
+# tool arguments are parsed leniently (pydantic's lax mode: "5" for 5, false for 0), as a
+# language model writes them, so some schema-violating inputs are rightly accepted.
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+PATHS = (
+    r"^/api/v1/(tools(/.*)?|attendance|leave-requests|leave-balance|reviews|payslips|employees"
+    r"|notifications)$"
+)
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app()).include(path_regex=PATHS)
+
+
+@pytest.fixture
+def world(session: Session) -> Iterator[World]:
+    with frozen(NOW):
+        yield make_world(session)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=12,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_the_api_keeps_its_documented_contract(case: schemathesis.Case, world: World) -> None:
+    case.call_and_validate(headers=bearer(world.team.hr), checks=CHECKS)
