@@ -29,11 +29,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from hrcore import audit, clock
+from hrcore import audit, clock, db
 from hrcore.actor import Actor
 from hrcore.db import Base
 from hrcore.errors import Conflict, Invalid
 from hrcore.types import IntPK, OrgScoped
+from hrcore.worker import celery_app
 
 KEY_TTL = timedelta(hours=24)
 # Visible ASCII only (no spaces or control characters), as the key travels in a header.
@@ -164,3 +165,10 @@ def purge_expired(session: Session, *, now: datetime | None = None) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+@celery_app.task(name="idempotency.purge_expired")
+def purge_expired_task() -> int:
+    """Scheduled: drop idempotency keys past their 24 hours."""
+    with db.unit_of_work() as session:
+        return purge_expired(session)

@@ -27,13 +27,17 @@ def _make_app() -> Celery:
         accept_content=["json"],
         timezone="UTC",
         broker_connection_retry_on_startup=True,
-        include=["hrcore.leave.tasks"],
+        include=["hrcore.leave.tasks", "hrcore.idempotency"],
         beat_schedule={
             # Daily through January (UTC, after midnight everywhere in East Africa): the job
             # is idempotent, so a missed day or a late leave decision is put right next run.
             "leave-roll-over": {
                 "task": "leave.roll_over_year",
                 "schedule": crontab(minute=5, hour=0, month_of_year=1),
+            },
+            "idempotency-purge": {
+                "task": "idempotency.purge_expired",
+                "schedule": crontab(minute=17),
             },
         },
     )

@@ -527,6 +527,16 @@ def test_purge_expired_deletes_keys_older_than_a_day(session: Session, world: Wo
     assert session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
 
 
+def test_the_scheduled_purge_task_runs_the_purge(session: Session, world: World) -> None:
+    actor = actor_of(world.team.employee)
+    row = idempotency.claim(session, actor, key="stale", fingerprint="e" * 64)
+    idempotency.complete(session, row, status_code=200, body={"summary": "ok"})
+    session.commit()
+    with frozen(NOW + timedelta(days=2)):
+        assert idempotency.purge_expired_task.delay().get() == 1
+    assert session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
+
+
 def test_check_key_names_the_rule() -> None:
     with pytest.raises(Invalid) as err:
         idempotency.check_key("two words")

@@ -49,7 +49,7 @@ def test_job_from_a_failed_savepoint_is_dropped_but_others_survive(session: Sess
 
 
 def test_the_worker_loads_the_scheduled_jobs() -> None:
-    assert "hrcore.leave.tasks" in celery_app.conf.include
+    assert {"hrcore.leave.tasks", "hrcore.idempotency"} <= set(celery_app.conf.include)
     celery_app.loader.import_default_modules()
     schedule = celery_app.conf.beat_schedule
     assert {entry["task"] for entry in schedule.values()} <= set(celery_app.tasks)
