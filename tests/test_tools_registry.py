@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from hrcore.actor import Actor, Permission, Role
 from hrcore.errors import Forbidden, Invalid, NotFound
-from tools.registry import ToolResult, all_tools, get_tool, run_tool, tools_for
+from tools.registry import ToolResult, all_tools, get_tool, preview_tool, run_tool, tools_for
 
 TOOLS = [spec.name for spec in all_tools()]
 IDENTITY_FIELDS = {
@@ -95,3 +95,25 @@ def test_schema_violation_names_the_field(session: Session) -> None:
         run_tool(session, _actor(Role.EMPLOYEE), "clock_in", {"latitude": 123})
     assert err.value.code == "invalid_arguments"
     assert [e["field"] for e in err.value.details["errors"]] == ["latitude"]
+
+
+def test_preview_shows_the_result_and_writes_nothing(session: Session) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from hrcore.attendance.models import AttendanceRecord
+    from hrcore.audit import AuditEntry
+    from hrcore.clock import frozen
+    from tests.factories import Team
+
+    team = Team(session)
+    counts = (
+        select(func.count()).select_from(AttendanceRecord),
+        select(func.count()).select_from(AuditEntry),
+    )
+    before = [session.scalar(q) for q in counts]
+    with frozen(datetime(2026, 11, 23, 5, 3, tzinfo=UTC)):
+        preview = preview_tool(session, team.actor("employee"), "clock_in", {})
+    assert preview.summary == "Clocked in at 08:03, 3 minutes late."
+    assert [session.scalar(q) for q in counts] == before

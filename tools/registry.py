@@ -135,6 +135,21 @@ def run_tool(
     return spec.fn(ToolContext(session=session, actor=actor), args)
 
 
+def preview_tool(
+    session: Session, actor: Actor, name: str, raw_args: dict[str, Any] | None
+) -> ToolResult:
+    """Run a tool as a dry run: its result (or its error), with every write rolled back.
+
+    Confirmations use this to show exactly what will happen ("5 working days, 16
+    left after") and to refuse up front what would fail anyway.
+    """
+    savepoint = session.begin_nested()
+    try:
+        return run_tool(session, actor, name, raw_args)
+    finally:
+        savepoint.rollback()
+
+
 def _load() -> None:
     # Importing the capability modules runs their @tool_spec declarations.
     from tools import catalog  # noqa: F401
