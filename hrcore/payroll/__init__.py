@@ -1,0 +1,1 @@
+"""Payroll: statutory rules as dated data, the computation engine, runs and payslips."""
