@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     demo_password: str = Field(default="demo-pass-2026", validation_alias="AJIRA_DEMO_PASSWORD")
     default_region: str = Field(default="KE", validation_alias="AJIRA_DEFAULT_REGION")
     log_level: str = Field(default="INFO", validation_alias="AJIRA_LOG_LEVEL")
+    openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    llm_model: str = Field(default="gpt-4o-mini", validation_alias="AJIRA_LLM_MODEL")
+    llm_timeout_s: float = Field(default=30, gt=0, validation_alias="AJIRA_LLM_TIMEOUT")
 
     access_token_minutes: int = 15
     refresh_token_days: int = 14

@@ -201,6 +201,24 @@ def set_pin(session: Session, actor: Actor, *, pin: str) -> User:
     return user
 
 
+LANGUAGES = ("en", "sw")
+
+
+@audited("employee.set_language", target_type="user")
+def set_language(session: Session, actor: Actor, *, language: str) -> User:
+    """Remember the language (en or sw) the acting user chats in."""
+    if language not in LANGUAGES:
+        raise Invalid(
+            f"Unsupported language {language!r}; use one of: {', '.join(LANGUAGES)}.",
+            code="unsupported_language",
+        )
+    user = get_for_org(session, actor, User, actor.user_id, what="employee")
+    if user.language != language:
+        user.language = language
+        session.flush()
+    return user
+
+
 def create_organization(
     session: Session,
     *,

@@ -1,0 +1,562 @@
+"""The `Assistant`: one chat turn for an actor, with memory, confirmations and citations."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import weakref
+from collections.abc import AsyncIterator, Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, HumanMessage, ToolMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command, StateSnapshot
+
+from assistant.adapter import INTERNAL_ERROR, tools_for_actor
+from assistant.agent import ModelUnavailable, build_agent
+from assistant.context import AssistantContext
+from assistant.language import confirmation_answer, detect_language
+from assistant.memory import MAX_MESSAGES, async_checkpointer
+from hrcore.actor import Actor, Role
+from hrcore.config import get_settings
+from hrcore.db import unit_of_work
+from hrcore.errors import HRError, NotFound
+from hrcore.people.models import User
+from hrcore.people.service import get_organization, set_language
+from hrcore.tenancy import get_for_org
+from tools.registry import get_tool, preview_tool
+
+log = logging.getLogger(__name__)
+
+#: The conversation a channel continues when it names none: one thread per (channel, user).
+DEFAULT_CONVERSATION = "main"
+
+UNREACHABLE = {
+    "en": "The assistant is not reachable right now; nothing was changed. Please try again.",
+    "sw": "Msaidizi hapatikani kwa sasa; hakuna kilichobadilishwa. Tafadhali jaribu tena.",
+}
+UNREACHABLE_AFTER = {
+    "en": "The assistant is not reachable right now. Already done: {done} Please try again "
+    "for the rest.",
+    "sw": "Msaidizi hapatikani kwa sasa. Kilichokamilika: {done} Tafadhali jaribu tena kwa "
+    "yaliyobaki.",
+}
+CONFIRM = {"en": "Confirm? (yes/no)", "sw": "Thibitisha? (ndiyo/hapana)"}
+MOVED_ON_NOTE = {
+    "en": "(I dropped the action you did not confirm.)",
+    "sw": "(Nimeacha kitendo ambacho hukuthibitisha.)",
+}
+REJECT_NO = "The user said no; it was not carried out."
+REJECT_MOVED_ON = (
+    "The user moved on to something else without confirming; the action was dropped "
+    "and not carried out."
+)
+REJECT_PREVIEW = "It was not carried out because it would fail: {message} (code: {code})"
+MAX_PREVIEW_ROUNDS = 3
+#: Write the checkpoint once per run (at its end or at an interrupt), not after every
+#: step: a turn's steps are not worth resuming half-way, and it saves round-trips.
+DURABILITY = "exit"
+
+
+@dataclass
+class Citation:
+    number: int
+    document_title: str
+    heading_path: list[str]
+    quote: str
+
+
+@dataclass
+class PendingAction:
+    tool: str
+    args: dict[str, Any]
+    summary: str
+
+
+@dataclass
+class TurnResult:
+    reply: str
+    conversation_id: str
+    pending_confirmation: PendingAction | None = None
+    citations: list[Citation] = field(default_factory=list)
+    #: [{"name", "args", "status": "ok"|"error"|"pending"|"rejected", "result": dict | None}]
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain JSON-ready data."""
+        return asdict(self)
+
+
+@dataclass
+class _Preview:
+    tool: str
+    args: dict[str, Any]
+    summary: str | None
+    error: HRError | None
+
+
+Sink = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class _Turn:
+    """Book-keeping of one turn while the graph runs (possibly several times)."""
+
+    actor: Actor
+    ctx: AssistantContext
+    agent: CompiledStateGraph[Any, Any, Any, Any]
+    config: dict[str, Any]
+    sink: Sink | None
+    rejected_ids: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+    streamed: str = ""
+    streamed_id: str | None = None
+
+
+class Assistant:
+    """The chat assistant: an agent per role over the registry tools, memory in PostgreSQL."""
+
+    def __init__(
+        self,
+        *,
+        model: BaseChatModel | None = None,
+        checkpointer: BaseCheckpointSaver | None = None,
+        max_messages: int = MAX_MESSAGES,
+    ) -> None:
+        self._model = model
+        self._checkpointer = checkpointer
+        self._max_messages = max_messages
+        self._agents: dict[tuple[Role, int], tuple[BaseCheckpointSaver, Any]] = {}
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._background: set[asyncio.Task[Any]] = set()
+
+    @property
+    def model(self) -> BaseChatModel:
+        """The chat model, built from the settings on first use."""
+        if self._model is None:
+            from assistant.models import make_chat_model
+
+            self._model = make_chat_model(get_settings())
+        return self._model
+
+    async def turn(
+        self, actor: Actor, message: str, *, conversation_id: str | None = None
+    ) -> TurnResult:
+        """Answer one user message as `actor`; tools run as `actor` and nobody else."""
+        return await self._locked_turn(actor, message, conversation_id, None)
+
+    async def stream(
+        self, actor: Actor, message: str, *, conversation_id: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The same turn as events: token, tool, and finally done with the whole result."""
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+
+        async def run() -> None:
+            try:
+                result = await self._locked_turn(actor, message, conversation_id, queue.put_nowait)
+                queue.put_nowait({"type": "done", "result": result.to_dict()})
+            finally:
+                queue.put_nowait(None)
+
+        task = asyncio.create_task(run())
+        try:
+            while (event := await queue.get()) is not None:
+                yield event
+            await task  # re-raise what went wrong inside the turn
+        finally:
+            if not task.done():
+                # The listener left: let the turn finish rather than cut it half-way.
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+
+    # ------------------------------------------------------------------ the turn
+
+    async def _locked_turn(
+        self, actor: Actor, message: str, conversation_id: str | None, sink: Sink | None
+    ) -> TurnResult:
+        conversation_id = conversation_id or DEFAULT_CONVERSATION
+        thread_id = f"{actor.channel}:{actor.user_id}:{conversation_id}"
+        lock = self._locks.get(thread_id)
+        if lock is None:
+            lock = self._locks.setdefault(thread_id, asyncio.Lock())
+        async with lock:
+            return await self._turn(actor, message, conversation_id, thread_id, sink)
+
+    async def _turn(
+        self,
+        actor: Actor,
+        message: str,
+        conversation_id: str,
+        thread_id: str,
+        sink: Sink | None,
+    ) -> TurnResult:
+        ctx = await asyncio.to_thread(_load_context, actor, message)
+        saver, agent = await self._agent_for(actor)
+        turn = _Turn(
+            actor=actor,
+            ctx=ctx,
+            agent=agent,
+            config={"configurable": {"thread_id": thread_id}},
+            sink=sink,
+        )
+        before = await agent.aget_state(turn.config)
+        seen = {m.id for m in before.values.get("messages", [])}
+        restore_point = before
+        pending: PendingAction | None = None
+        try:
+            if before.interrupts:
+                answer = confirmation_answer(message)
+                if answer is True:
+                    await self._resume(turn, before, approve=True)
+                elif answer is False:
+                    await self._resume(turn, before, approve=False, reason=REJECT_NO)
+                else:
+                    await self._resume(turn, before, approve=False, reason=REJECT_MOVED_ON)
+                    turn.notes.append(MOVED_ON_NOTE[ctx.language])
+                    restore_point = await agent.aget_state(turn.config)
+                    await self._drive(turn, {"messages": [HumanMessage(message)]})
+            else:
+                await self._drive(turn, {"messages": [HumanMessage(message)]})
+            pending = await self._settle_interrupts(turn)
+        except ModelUnavailable:
+            return await self._model_failed(turn, saver, thread_id, restore_point, conversation_id)
+        final = await agent.aget_state(turn.config)
+        return self._result(turn, final, seen, pending, conversation_id)
+
+    async def _agent_for(self, actor: Actor) -> tuple[BaseCheckpointSaver, Any]:
+        saver = self._checkpointer or await async_checkpointer()
+        key = (actor.role, id(saver))
+        cached = self._agents.get(key)
+        if cached is None or cached[0] is not saver:
+            agent = build_agent(
+                self.model,
+                tools_for_actor(actor),
+                checkpointer=saver,
+                max_messages=self._max_messages,
+            )
+            cached = self._agents[key] = (saver, agent)
+        return cached
+
+    async def _resume(
+        self, turn: _Turn, state: StateSnapshot, *, approve: bool, reason: str = ""
+    ) -> None:
+        requests = _action_requests(state)
+        if not approve:
+            turn.rejected_ids |= _pending_call_ids(state)
+        decision: dict[str, Any] = (
+            {"type": "approve"} if approve else {"type": "reject", "message": reason}
+        )
+        await self._drive(turn, Command(resume={"decisions": [decision] * len(requests)}))
+
+    async def _settle_interrupts(self, turn: _Turn) -> PendingAction | None:
+        """Preview what waits for a yes; refuse at once what would fail anyway."""
+        for round_ in range(MAX_PREVIEW_ROUNDS):
+            state = await turn.agent.aget_state(turn.config)
+            requests = _action_requests(state)
+            if not requests:
+                return None
+            previews = await asyncio.to_thread(_preview_all, turn.actor, requests)
+            failed = [p for p in previews if p.error is not None]
+            if failed and round_ < MAX_PREVIEW_ROUNDS - 1:
+                turn.rejected_ids |= _pending_call_ids(state)
+                decisions = [
+                    {
+                        "type": "reject",
+                        "message": REJECT_PREVIEW.format(message=p.error.message, code=p.error.code)
+                        if p.error
+                        else "Not carried out, because another action in the same step failed.",
+                    }
+                    for p in previews
+                ]
+                await self._drive(turn, Command(resume={"decisions": decisions}))
+                continue
+            summaries = [
+                p.summary if p.summary is not None else (p.error.message if p.error else "")
+                for p in previews
+            ]
+            first = previews[0]
+            if turn.sink is not None:
+                for p in previews:
+                    turn.sink({"type": "tool", "name": p.tool, "status": "pending"})
+            return PendingAction(tool=first.tool, args=first.args, summary="\n".join(summaries))
+        return None
+
+    async def _drive(self, turn: _Turn, graph_input: Any) -> None:
+        """Run the graph once (until it ends or waits for a confirmation)."""
+        if turn.sink is None:
+            await turn.agent.ainvoke(
+                graph_input, turn.config, context=turn.ctx, durability=DURABILITY
+            )
+            return
+        async for mode, chunk in turn.agent.astream(
+            graph_input,
+            turn.config,
+            context=turn.ctx,
+            stream_mode=["messages", "updates"],
+            durability=DURABILITY,
+        ):
+            if mode == "messages":
+                message, metadata = chunk
+                if (
+                    isinstance(message, AIMessageChunk | AIMessage)
+                    and metadata.get("langgraph_node") == "model"
+                    and message.text
+                ):
+                    if message.id != turn.streamed_id:
+                        turn.streamed_id, turn.streamed = message.id, ""
+                    turn.streamed += message.text
+                    turn.sink({"type": "token", "text": message.text})
+            elif mode == "updates" and isinstance(chunk, dict):
+                for node, update in chunk.items():
+                    if node != "tools":
+                        continue
+                    for update_part in update if isinstance(update, list) else [update]:
+                        for msg in _messages_of(update_part):
+                            if isinstance(msg, ToolMessage):
+                                status = "ok" if msg.status == "success" else "error"
+                                turn.sink({"type": "tool", "name": msg.name, "status": status})
+
+    async def _model_failed(
+        self,
+        turn: _Turn,
+        saver: BaseCheckpointSaver,
+        thread_id: str,
+        restore_point: StateSnapshot,
+        conversation_id: str,
+    ) -> TurnResult:
+        state = await turn.agent.aget_state(turn.config)
+        seen = {m.id for m in restore_point.values.get("messages", [])}
+        new = [m for m in state.values.get("messages", []) if m.id not in seen]
+        done = [
+            m
+            for m in new
+            if isinstance(m, ToolMessage) and m.status == "success" and _changes_state(m.name)
+        ]
+        lang = turn.ctx.language
+        if done:
+            # Something already happened: keep the record of it and say what it was.
+            summaries = " ".join(_summary_of(m) for m in done)
+            reply = UNREACHABLE_AFTER[lang].format(done=summaries)
+        else:
+            reply = UNREACHABLE[lang]
+            await self._restore(turn, saver, thread_id, restore_point)
+        result = self._result(turn, state, seen, None, conversation_id)
+        result.reply = reply
+        if turn.sink is not None:
+            turn.sink({"type": "token", "text": reply})
+        return result
+
+    async def _restore(
+        self, turn: _Turn, saver: BaseCheckpointSaver, thread_id: str, point: StateSnapshot
+    ) -> None:
+        """Put the thread back as it was before the failed run, so a retry starts clean."""
+        try:
+            if point.config.get("configurable", {}).get("checkpoint_id"):
+                await turn.agent.aupdate_state(point.config, None, as_node="__copy__")
+            else:
+                await saver.adelete_thread(thread_id)
+        except Exception:
+            log.exception("could not restore the conversation after a model failure")
+
+    def _result(
+        self,
+        turn: _Turn,
+        state: StateSnapshot,
+        seen: set[str | None],
+        pending: PendingAction | None,
+        conversation_id: str,
+    ) -> TurnResult:
+        messages: list[AnyMessage] = state.values.get("messages", [])
+        new_ids = {m.id for m in messages if m.id not in seen}
+        calls = _tool_calls(messages, new_ids, turn.rejected_ids)
+        citations = _citations(m for m in messages if m.id in new_ids)
+        if pending is not None:
+            reply = f"{pending.summary}\n{CONFIRM[turn.ctx.language]}"
+        else:
+            last = next(
+                (m for m in reversed(messages) if isinstance(m, AIMessage) and m.id in new_ids),
+                None,
+            )
+            reply = last.text if last is not None else ""
+        if turn.sink is not None and pending is not None:
+            turn.sink({"type": "token", "text": ("\n\n" if turn.streamed else "") + reply})
+        if turn.notes:
+            reply = "\n".join([*turn.notes, reply])
+        return TurnResult(
+            reply=reply,
+            conversation_id=conversation_id,
+            pending_confirmation=pending,
+            citations=citations,
+            tool_calls=calls,
+        )
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _load_context(actor: Actor, message: str) -> AssistantContext:
+    """Who is speaking and in which language; remember a clear switch of language."""
+    with unit_of_work() as session:
+        user = get_for_org(session, actor, User, actor.user_id, what="employee")
+        org = get_organization(session, actor)
+        language = user.language if user.language in ("en", "sw") else "en"
+        detected = detect_language(message)
+        # A bare "yes"/"ndiyo" answers a question; it says little about the language.
+        if detected and detected != language and confirmation_answer(message) is None:
+            set_language(session, actor, language=detected)
+            language = detected
+        return AssistantContext(
+            actor=actor,
+            user_name=user.full_name,
+            employer=org.name,
+            timezone=org.timezone,
+            language=language,
+        )
+
+
+def _action_requests(state: StateSnapshot) -> list[dict[str, Any]]:
+    requests: list[dict[str, Any]] = []
+    for interrupt in state.interrupts:
+        value = interrupt.value
+        if isinstance(value, dict):
+            requests.extend(value.get("action_requests", []))
+    return requests
+
+
+def _pending_call_ids(state: StateSnapshot) -> set[str]:
+    """Ids of the last AI message's tool calls that have no result yet."""
+    messages = state.values.get("messages", [])
+    answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
+    last_ai = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
+    if last_ai is None:
+        return set()
+    return {c["id"] for c in last_ai.tool_calls if c.get("id") and c["id"] not in answered}
+
+
+def _preview_all(actor: Actor, requests: list[dict[str, Any]]) -> list[_Preview]:
+    previews = []
+    for request in requests:
+        name, args = request["name"], dict(request.get("args") or {})
+        try:
+            with unit_of_work() as session:
+                summary = preview_tool(session, actor, name, args).summary
+            previews.append(_Preview(name, args, summary, None))
+        except HRError as exc:
+            previews.append(_Preview(name, args, None, exc))
+        except Exception:
+            log.exception("preview of %s failed", name)
+            error = HRError(INTERNAL_ERROR["message"], code=INTERNAL_ERROR["code"])
+            previews.append(_Preview(name, args, None, error))
+    return previews
+
+
+def _messages_of(update: Any) -> list[Any]:
+    if isinstance(update, dict):
+        return list(update.get("messages", []))
+    if isinstance(update, Command) and isinstance(update.update, dict):
+        return list(update.update.get("messages", []))
+    return []
+
+
+def _payload(message: ToolMessage) -> dict[str, Any] | None:
+    try:
+        data = json.loads(message.text)
+    except (TypeError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _summary_of(message: ToolMessage) -> str:
+    data = _payload(message) or {}
+    return str(data.get("summary") or message.name or "")
+
+
+def _changes_state(name: str | None) -> bool:
+    try:
+        return get_tool(name or "").changes_state
+    except NotFound:
+        return False
+
+
+def _tool_calls(
+    messages: list[AnyMessage], new_ids: set[str | None], rejected: set[str]
+) -> list[dict[str, Any]]:
+    """The tool calls this turn made or settled, in order, with their outcome."""
+    results = {m.tool_call_id: m for m in messages if isinstance(m, ToolMessage)}
+    calls = []
+    for message in messages:
+        if not isinstance(message, AIMessage):
+            continue
+        for call in message.tool_calls:
+            result = results.get(call.get("id") or "")
+            if message.id not in new_ids and (result is None or result.id not in new_ids):
+                continue
+            if result is None:
+                status, payload = "pending", None
+            elif call.get("id") in rejected:
+                status, payload = "rejected", None
+            else:
+                status = "ok" if result.status == "success" else "error"
+                payload = _payload(result)
+                if payload is None and status == "error":
+                    payload = {"error": {"code": "tool_refused", "message": result.text}}
+            calls.append(
+                {"name": call["name"], "args": call["args"], "status": status, "result": payload}
+            )
+    return calls
+
+
+def _citations(messages: Any) -> list[Citation]:
+    """Citations of the turn's last successful policy search, with their quotes."""
+    found: list[Citation] = []
+    for message in messages:
+        if not (
+            isinstance(message, ToolMessage)
+            and message.name == "search_policy"
+            and message.status == "success"
+        ):
+            continue
+        data = _payload(message) or {}
+        results = data.get("results") or []
+        found = []
+        for cite in data.get("citations") or []:
+            number = int(cite.get("number", 0))
+            quote = _quote_for(cite, results, number)
+            found.append(
+                Citation(
+                    number=number,
+                    document_title=str(cite.get("document_title", "")),
+                    heading_path=list(cite.get("heading_path") or []),
+                    quote=quote,
+                )
+            )
+    return found
+
+
+def _quote_for(cite: dict[str, Any], results: list[dict[str, Any]], number: int) -> str:
+    for passage in results:
+        if passage.get("document_title") == cite.get("document_title") and passage.get(
+            "heading_path"
+        ) == cite.get("heading_path"):
+            return str(passage.get("quote", ""))
+    if 1 <= number <= len(results):
+        return str(results[number - 1].get("quote", ""))
+    return ""
+
+
+_assistant: Assistant | None = None
+_assistant_lock = threading.Lock()
+
+
+def get_assistant() -> Assistant:
+    """The process-wide assistant, built from the settings on first use."""
+    global _assistant
+    with _assistant_lock:
+        if _assistant is None:
+            _assistant = Assistant()
+        return _assistant

@@ -1,0 +1,149 @@
+"""The ChatOpenAI path over HTTP, against a local OpenAI-compatible server with real tool calls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from langchain_openai import ChatOpenAI
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from assistant import memory
+from assistant.models import make_chat_model
+from assistant.service import UNREACHABLE, Assistant
+from hrcore.attendance.models import AttendanceRecord
+from hrcore.clock import frozen
+from hrcore.config import Settings
+from hrcore.leave import service as leave
+from hrcore.leave.models import LeaveRequest
+from tests.factories import Team
+from tests.fakes import LoopRunner, collect
+from tests.fakes.openai_server import FakeOpenAI, Step, serve
+
+NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # Monday 09:00 in Nairobi
+LEAVE = {"leave_type": "annual", "start_date": "2026-12-01", "end_date": "2026-12-04"}
+
+
+def said(result: dict | None) -> str:
+    if result is None:
+        return "Nothing happened."
+    if "error" in result:
+        return f"Sorry: {result['error']['message']}"
+    return f"Done: {result['summary']}"
+
+
+SCRIPT = {
+    "clock me in": Step("clock_in", {}, said),
+    "I want annual leave from 1 to 4 December": Step("request_leave", LEAVE, said),
+    "how many leave days do I have?": Step("leave_balance", {"leave_type": "annual"}, said),
+    "hello": Step(reply=lambda result: "Hello! How can I help?"),
+}
+
+run = LoopRunner()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _checkpointer(engine: object) -> Iterator[None]:
+    memory.setup_checkpointer()
+    yield
+    run.close()
+
+
+@pytest.fixture
+def team(session: Session) -> Iterator[Team]:
+    team = Team(session)
+    leave.ensure_default_leave_types(session, team.org)
+    with frozen(NOW):
+        yield team
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    with serve(SCRIPT) as server:
+        yield server
+
+
+def assistant_for(fake: FakeOpenAI, timeout: float = 5) -> Assistant:
+    settings = Settings(
+        OPENAI_BASE_URL=fake.base_url, OPENAI_API_KEY="sk-test", AJIRA_LLM_TIMEOUT=timeout
+    )
+    model = make_chat_model(settings)
+    assert isinstance(model, ChatOpenAI)
+    model.max_retries = 0  # keep the failure tests fast; the factory's retry is for real use
+    return Assistant(model=model)
+
+
+def test_john_clocks_in_requests_leave_with_confirmation_and_asks_his_balance(session, team, fake):
+    assistant, john = assistant_for(fake), team.actor("employee")
+
+    clocked = run(assistant.turn(john, "clock me in"))
+    assert clocked.reply.startswith("Done: Clocked in at 09:00")
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(AttendanceRecord)
+            .where(AttendanceRecord.employee_id == team.employee.id)
+        )
+        == 1
+    )
+
+    asked = run(assistant.turn(john, "I want annual leave from 1 to 4 December"))
+    assert asked.pending_confirmation is not None
+    assert asked.reply.endswith("Confirm? (yes/no)")
+    assert "4 working days" in asked.reply
+
+    filed = run(assistant.turn(john, "yes"))
+    assert filed.reply.startswith("Done: Annual leave 1–4 Dec 2026")
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(LeaveRequest)
+            .where(LeaveRequest.employee_id == team.employee.id)
+        )
+        == 1
+    )
+
+    balance = run(assistant.turn(john, "how many leave days do I have?"))
+    assert balance.tool_calls[0]["name"] == "leave_balance"
+    assert balance.reply.startswith("Done: ")
+
+    # What went over the wire: real tool schemas, none with an identity field, and the
+    # system prompt with the contract lines.
+    first = fake.requests[0]
+    names = {t["function"]["name"] for t in first["tools"]}
+    assert "clock_in" in names
+    assert "approve_leave" not in names
+    for tool in first["tools"]:
+        assert "user_id" not in tool["function"]["parameters"].get("properties", {})
+    assert first["messages"][0]["role"] == "system"
+    assert "Today: 2026-11-23 (Monday)" in first["messages"][0]["content"].splitlines()
+
+
+def test_streaming_goes_over_server_sent_events(session, team, fake):
+    events = run(collect(assistant_for(fake).stream(team.actor("employee"), "clock me in")))
+    assert any(r.get("stream") for r in fake.requests)
+    assert {"type": "tool", "name": "clock_in", "status": "ok"} in events
+    tokens = "".join(e["text"] for e in events if e["type"] == "token")
+    assert tokens.startswith("Done: Clocked in")
+    assert events[-1]["result"]["reply"] == tokens
+
+
+@pytest.mark.parametrize("mode", ["500", "slow"])
+def test_a_failing_endpoint_gives_a_clear_message_and_writes_nothing(session, team, fake, mode):
+    fake.mode, fake.delay_s = mode, 1.5
+    assistant, john = assistant_for(fake, timeout=0.3), team.actor("employee")
+
+    result = run(assistant.turn(john, "clock me in", conversation_id=f"fail-{mode}"))
+    assert result.reply == UNREACHABLE["en"]
+    assert result.pending_confirmation is None
+    assert session.scalar(select(func.count()).select_from(AttendanceRecord)) == 0
+
+    # The same turn, retried once the endpoint is back, works and sees no leftovers.
+    fake.mode = "ok"
+    fake.requests.clear()
+    retried = run(assistant.turn(john, "clock me in", conversation_id=f"fail-{mode}"))
+    assert retried.reply.startswith("Done: Clocked in")
+    users = [m for m in fake.requests[0]["messages"] if m["role"] == "user"]
+    assert len(users) == 1
