@@ -1,0 +1,506 @@
+"""Replies of the offline model in English and Swahili, worded from tool results."""
+
+from __future__ import annotations
+
+import json
+import re
+from contextlib import suppress
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+SW_MONTHS = (
+    "Januari", "Februari", "Machi", "Aprili", "Mei", "Juni", "Julai", "Agosti", "Septemba",
+    "Oktoba", "Novemba", "Desemba",
+)  # fmt: skip
+SW_LEAVE = {
+    "annual": "likizo ya mwaka",
+    "sick": "likizo ya ugonjwa",
+    "maternity": "likizo ya uzazi",
+    "paternity": "likizo ya uzazi kwa baba",
+    "compassionate": "likizo ya msiba",
+    "unpaid": "likizo bila malipo",
+}
+SW_STATUS = {
+    "pending": "inasubiri idhini",
+    "approved": "imekubaliwa",
+    "rejected": "imekataliwa",
+    "cancelled": "imefutwa",
+}
+SW_ISSUE = {
+    "harassment": "unyanyasaji",
+    "safety": "usalama",
+    "workload": "mzigo wa kazi",
+    "pay": "malipo",
+    "discrimination": "ubaguzi",
+    "facilities": "vifaa na mazingira ya kazi",
+    "other": "jambo jingine",
+}
+#: What each tool does, for "you can't do that" replies.
+EN_ACTIONS = {
+    "approve_leave": "decide leave requests",
+    "submit_review": "write performance reviews",
+    "run_payroll": "run payroll",
+    "wellness_summary": "see the wellness summary",
+    "ask_hr": "pass questions to hr",
+    "search_policy": "search the policies",
+}
+SW_ACTIONS = {
+    "approve_leave": "kuamua maombi ya likizo",
+    "submit_review": "kuandika tathmini za utendaji",
+    "run_payroll": "kuendesha mishahara",
+    "wellness_summary": "kuona muhtasari wa ustawi",
+    "ask_hr": "kupeleka maswali kwa hr",
+    "search_policy": "kutafuta katika sera",
+}
+_FORBIDDEN_CODES = frozenset(
+    {"forbidden", "own_request", "not_your_team", "not_your_request", "own_payslips_only"}
+)
+
+EN_HELP = (
+    'I can help you with: clocking in and out, leave requests (e.g. "annual leave next '
+    'Monday to Friday"), your leave balance, payslips, how you feel today, reporting a '
+    "problem, questions about the company's policies, and passing a question to hr."
+)
+SW_HELP = (
+    'Naweza kukusaidia: kuingia na kutoka kazini, kuomba likizo (mfano "nataka likizo '
+    'tarehe 1 hadi 5 Desemba"), salio la likizo, hati za mshahara, hali yako leo, kuripoti '
+    "tatizo, maswali kuhusu sera za kampuni, na kupeleka swali kwa hr."
+)
+EN_SUPERVISOR = " You can also see pending leave requests and approve or reject them."
+SW_SUPERVISOR = " Unaweza pia kuona maombi ya likizo yanayosubiri na kuyakubali au kuyakataa."
+
+HR_OFFER_EN = 'Would you like me to pass your question to hr? Say "yes" or "talk to hr".'
+HR_OFFER_SW = 'Ungependa nipeleke swali lako kwa hr? Sema "ndiyo" au "nataka kuongea na hr".'
+
+
+def fixed_reply(key: str, params: dict[str, Any], lang: str, bound: frozenset[str]) -> str:
+    """A reply that needs no tool, by key."""
+    sw = lang == "sw"
+    if key in ("help", "greeting"):
+        text = SW_HELP if sw else EN_HELP
+        if "approve_leave" in bound:
+            text += SW_SUPERVISOR if sw else EN_SUPERVISOR
+        if key == "greeting":
+            name = (params.get("name") or "").split(" ")[0]
+            hello = (f"Habari {name}! " if sw else f"Hello {name}! ") if name else ""
+            text = hello.replace(" !", "!") + text
+        return text
+    if key == "thanks":
+        return (
+            "Karibu! Niko hapa ukihitaji chochote."
+            if sw
+            else "You're welcome! I'm here if you need anything else."
+        )
+    if key == "need_dates":
+        return (
+            'Ni tarehe gani? Mfano: "likizo tarehe 1 hadi 5 Desemba" au "likizo ya ugonjwa kesho".'
+            if sw
+            else 'Which dates? For example "annual leave 1 to 5 December" or "sick leave today".'
+        )
+    if key == "need_request_id":
+        return (
+            'Ni ombi namba gani? Mfano: "kubali ombi 12". Sema "maombi yanayosubiri" kuyaona.'
+            if sw
+            else 'Which request? For example "approve request 12". '
+            'Say "show pending requests" to see them.'
+        )
+    if key == "need_reason":
+        rid = params.get("request_id")
+        return (
+            f'Tafadhali sema sababu ya kukataa, mfano: "kataa ombi {rid} kwa sababu ...".'
+            if sw
+            else f'Please say why, for example "reject request {rid} because ...".'
+        )
+    if key == "ask_mood":
+        return (
+            "Unajisikiaje leo, kutoka 1 (vibaya sana) hadi 5 (vizuri sana)?"
+            if sw
+            else "How do you feel today, from 1 (very bad) to 5 (very good)?"
+        )
+    if key == "yes_nothing_pending":
+        return (
+            "Hakuna jambo linalosubiri jibu lako. " + SW_HELP
+            if sw
+            else "There is nothing waiting for your answer. " + EN_HELP
+        )
+    if key == "not_found_person":
+        name = params.get("name")
+        return (
+            f"Sikumpata {name} miongoni mwa watu unaoweza kuwaona."
+            if sw
+            else f"I couldn't find {name} among the people you can see."
+        )
+    if key == "ambiguous_person":
+        names = ", ".join(params.get("names", []))
+        return (
+            f"Kuna zaidi ya mmoja: {names}. Tafadhali taja jina kamili."
+            if sw
+            else f"More than one person matches: {names}. Please give the full name."
+        )
+    if key == "no_pending_for":
+        name = params.get("name")
+        return (
+            f"Sikupata ombi la likizo linalosubiri la {name}."
+            if sw
+            else f"I found no pending leave request from {name}."
+        )
+    return SW_HELP if sw else EN_HELP
+
+
+def not_allowed(tool: str, lang: str) -> str:
+    """The reply when the user's role lacks the tool they asked for."""
+    if lang == "sw":
+        what = SW_ACTIONS.get(tool)
+        return "Huna ruhusa ya kufanya hivyo" + (f" ({what})" if what else "") + " kwa nafasi yako."
+    what = EN_ACTIONS.get(tool, "do that")
+    return f"You can't {what} with your role, so I can't do that for you."
+
+
+# ------------------------------------------------------------------ results
+
+
+def parse_content(content: Any) -> Any:
+    """A ToolMessage's content as JSON data, or the plain text when it is not JSON."""
+    if isinstance(content, list):
+        content = "".join(
+            part.get("text", "") if isinstance(part, dict) else str(part) for part in content
+        )
+    if isinstance(content, str):
+        try:
+            return json.loads(content)
+        except ValueError:
+            return content
+    return content
+
+
+def word_result(tool: str, data: Any, status: str, lang: str, timezone: str) -> str:
+    """One tool result (or error) in the user's language; text in results is only quoted."""
+    sw = lang == "sw"
+    if isinstance(data, str):
+        if status == "error" or "rejected the tool call" in data:
+            if m := re.search(r"would fail: (?P<msg>.+?) \(code: (?P<code>[\w.]+)\)", data):
+                return word_error(tool, {"code": m["code"], "message": m["msg"]}, lang)
+            if "rejected" in data:
+                return "Sawa, sijafanya hivyo." if sw else "OK, I haven't done that."
+            return "Samahani, hilo halikufanikiwa." if sw else "Sorry, that didn't work."
+        return data[:1500]
+    if not isinstance(data, dict):
+        return "Imekamilika." if sw else "Done."
+    if isinstance(data.get("error"), dict):
+        return word_error(tool, data["error"], lang)
+    if tool == "search_policy":
+        return word_policy(data, lang)
+    if not sw:
+        summary = data.get("summary")
+        text = str(summary) if summary else "Done."
+        if tool == "fetch_payslip" and data.get("pdf_url") and data["pdf_url"] not in text:
+            text += f" PDF: {data['pdf_url']}"
+        return text
+    try:
+        worded = _SWAHILI.get(tool, _sw_generic)(data, timezone)
+    except (KeyError, TypeError, ValueError, InvalidOperation):
+        worded = None
+    return worded or _sw_generic(data, timezone)
+
+
+def word_error(tool: str, error: dict[str, Any], lang: str) -> str:
+    """A tool's error explained plainly."""
+    code = str(error.get("code") or "error")
+    message = str(error.get("message") or "").strip()
+    sw = lang == "sw"
+    if code in _FORBIDDEN_CODES or error.get("status") == 403:
+        if sw:
+            return "Huna ruhusa ya kufanya hivyo."
+        return "You can't do that with your role." + (f" {message}" if message else "")
+    if sw:
+        if code in ("not_found", "tool_not_found") or code.endswith("_not_found"):
+            return "Sikukipata ulichoomba." + (f" ({message})" if message else "")
+        if code == "payroll_not_configured":
+            return (
+                "Mishahara bado haijawekwa kwa mwajiri wako, kwa hiyo hakuna hati ya mshahara bado."
+            )
+        if code == "insufficient_balance":
+            return "Huna siku za kutosha za likizo hiyo." + (f" ({message})" if message else "")
+        if code == "overlapping_request":
+            return "Tayari una ombi la likizo katika tarehe hizo."
+        if code == "date_in_past":
+            return "Tarehe hiyo imeshapita; chagua tarehe ijayo."
+        return "Samahani, sikuweza kufanya hivyo." + (f" ({message})" if message else "")
+    return f"Sorry, I couldn't do that: {message}" if message else "Sorry, I couldn't do that."
+
+
+def word_policy(data: dict[str, Any], lang: str) -> str:
+    """The top passages as quotes with [n] markers, then their sources."""
+    sw = lang == "sw"
+    results = [r for r in data.get("results") or [] if isinstance(r, dict)][:3]
+    if not results:
+        lead = (
+            "Sikupata jibu katika sera za mwajiri wako."
+            if sw
+            else (str(data.get("summary") or "I found nothing about that in the policies."))
+        )
+        return f"{lead} {HR_OFFER_SW if sw else HR_OFFER_EN}"
+    citations = {c.get("number"): c for c in data.get("citations") or [] if isinstance(c, dict)}
+    lines = ["Sera inasema:" if sw else "Here is what the policy says:"]
+    sources = []
+    for n, result in enumerate(results, start=1):
+        quote = " ".join(str(result.get("quote", "")).split())
+        if len(quote) > 400:
+            quote = quote[:397].rsplit(" ", 1)[0] + "…"
+        lines.append(f"“{quote}” [{n}]")
+        cite = citations.get(n, result)
+        section = " › ".join(str(h) for h in cite.get("heading_path") or [])
+        title = cite.get("document_title") or result.get("document_title") or ""
+        sources.append(f"[{n}] {title}" + (f" — {section}" if section else ""))
+    lines.append(("Vyanzo: " if sw else "Sources: ") + "; ".join(sources))
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ Swahili
+
+
+def _d(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def sw_date(value: Any) -> str:
+    """'1 Desemba 2026'."""
+    day = _d(value)
+    return f"{day.day} {SW_MONTHS[day.month - 1]} {day.year}"
+
+
+def _sw_span(start: Any, end: Any) -> str:
+    a, b = _d(start), _d(end)
+    if a == b:
+        return sw_date(a)
+    if (a.year, a.month) == (b.year, b.month):
+        return f"{a.day}–{b.day} {SW_MONTHS[a.month - 1]} {a.year}"
+    return f"{sw_date(a)} hadi {sw_date(b)}"
+
+
+def _num(value: Any) -> str:
+    number = Decimal(str(value))
+    text = f"{number:.1f}".removesuffix(".0")
+    return text
+
+
+def _money(value: Any) -> str:
+    return f"{Decimal(str(value)):,.2f}".removesuffix(".00")
+
+
+def _local_time(value: Any, timezone: str) -> str:
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    with suppress(KeyError, ValueError):
+        moment = moment.astimezone(ZoneInfo(timezone))
+    return moment.strftime("%H:%M")
+
+
+def _sw_leave_name(code: str, name: str | None = None) -> str:
+    return SW_LEAVE.get(code) or (name or code)
+
+
+def _sw_leave_item(item: dict[str, Any]) -> str:
+    days = _num(item["days"])
+    kind = _sw_leave_name(item["leave_type"], item.get("leave_type_name"))
+    half = " (nusu siku)" if item.get("half_day") else ""
+    status = SW_STATUS.get(item["status"], item["status"])
+    return (
+        f"#{item['request_id']} {item.get('employee_name', '')}: {kind} "
+        f"{_sw_span(item['start_date'], item['end_date'])}{half}, siku {days}, {status}"
+    )
+
+
+def _sw_request_leave(data: dict[str, Any], tz: str) -> str:
+    kind = _sw_leave_name(data["leave_type"], data.get("leave_type_name")).capitalize()
+    half = " (nusu siku)" if data.get("half_day") else ""
+    text = (
+        f"{kind}: {_sw_span(data['start_date'], data['end_date'])}{half}, siku {_num(data['days'])}"
+        f", {SW_STATUS.get(data['status'], data['status'])} (ombi #{data['request_id']})."
+    )
+    if data.get("available_after") is not None:
+        text += f" Siku {_num(data['available_after'])} zitabaki."
+    return text
+
+
+def _sw_decided(data: dict[str, Any], tz: str) -> str:
+    verb = {
+        "approved": "limekubaliwa",
+        "rejected": "limekataliwa",
+        "cancelled": "limefutwa",
+        "pending": "bado linasubiri",
+    }.get(data["status"], data["status"])
+    kind = _sw_leave_name(data["leave_type"], data.get("leave_type_name"))
+    text = (
+        f"Ombi #{data['request_id']} ({data.get('employee_name', '')}, {kind} "
+        f"{_sw_span(data['start_date'], data['end_date'])}) {verb}."
+    )
+    if data.get("comment"):
+        text += f" Maoni: {data['comment']}"
+    return text
+
+
+def _sw_requests(data: dict[str, Any], tz: str) -> str:
+    items = data.get("requests") or []
+    if not items:
+        return "Hakuna maombi ya likizo."
+    return f"Maombi {len(items)}:\n" + "\n".join(_sw_leave_item(i) for i in items)
+
+
+def _sw_balance(data: dict[str, Any], tz: str) -> str:
+    lines = []
+    for b in data.get("balances") or []:
+        kind = _sw_leave_name(b["leave_type"], b.get("name")).capitalize()
+        if b.get("available") is None:
+            lines.append(f"{kind}: bila kikomo (umechukua siku {_num(b['taken'])}).")
+        else:
+            lines.append(
+                f"{kind}: siku {_num(b['available'])} zimebaki (umechukua {_num(b['taken'])}, "
+                f"zinasubiri {_num(b['pending'])})."
+            )
+    return "\n".join(lines) if lines else "Hakuna salio la likizo."
+
+
+def _sw_month(period: str) -> str:
+    year, month = period.split("-")
+    return f"{SW_MONTHS[int(month) - 1]} {year}"
+
+
+def _sw_payslip(data: dict[str, Any], tz: str) -> str:
+    cur = data.get("currency", "")
+    return (
+        f"Hati ya mshahara ya {_sw_month(data['period'])}: mshahara ghafi {cur} "
+        f"{_money(data['gross_pay'])}, makato {cur} {_money(data['total_deductions'])}, "
+        f"unapokea {cur} {_money(data['net_pay'])}. PDF: {data.get('pdf_url', '')}"
+    )
+
+
+def _sw_payslips(data: dict[str, Any], tz: str) -> str:
+    items = data.get("payslips") or []
+    if not items:
+        return "Hakuna hati za mshahara bado."
+    return "Hati za mshahara:\n" + "\n".join(
+        f"{_sw_month(p['period'])}: unapokea {p.get('currency', '')} {_money(p['net_pay'])}"
+        for p in items
+    )
+
+
+def _sw_shift(data: dict[str, Any], tz: str) -> str:
+    if data.get("clock_out_at"):
+        start = datetime.fromisoformat(str(data["clock_in_at"]).replace("Z", "+00:00"))
+        end = datetime.fromisoformat(str(data["clock_out_at"]).replace("Z", "+00:00"))
+        hours = (end - start).total_seconds() / 3600
+        return (
+            f"Umetoka kazini saa {_local_time(data['clock_out_at'], tz)}. "
+            f"Umefanya kazi saa {hours:.1f}. Kwaheri!"
+        )
+    text = f"Umeingia kazini saa {_local_time(data['clock_in_at'], tz)}."
+    late = int(data.get("late_minutes") or 0)
+    text += f" Umechelewa dakika {late}." if late > 0 else " Karibu kazini!"
+    return text
+
+
+def _sw_history(data: dict[str, Any], tz: str) -> str:
+    shifts = data.get("shifts") or []
+    if not shifts:
+        return "Hakuna mahudhurio katika kipindi hicho."
+    lines = []
+    for s in shifts:
+        day = datetime.fromisoformat(str(s["clock_in_at"]).replace("Z", "+00:00"))
+        out = _local_time(s["clock_out_at"], tz) if s.get("clock_out_at") else "bado"
+        lines.append(
+            f"{sw_date(day.date())}: kuingia {_local_time(s['clock_in_at'], tz)}, kutoka {out}"
+        )
+    return f"Zamu {len(shifts)}:\n" + "\n".join(lines)
+
+
+def _sw_report(data: dict[str, Any], tz: str) -> str:
+    rows = data.get("rows") or []
+    head = f"Ripoti ya kazi ya {SW_MONTHS[int(data['month']) - 1]} {data['year']}"
+    if not rows:
+        return head + ": hakuna kazi iliyorekodiwa."
+    return (
+        head
+        + ":\n"
+        + "\n".join(
+            f"{r['full_name']}: saa {_num(r['hours_worked'])}, siku {r['days_present']}, "
+            f"kuchelewa mara {r['late_arrivals']}"
+            for r in rows
+        )
+    )
+
+
+def _sw_mood(data: dict[str, Any], tz: str) -> str:
+    return f"Asante! Hali yako ya leo ({data['score']}/5) imehifadhiwa bila jina lako."
+
+
+def _sw_issue(data: dict[str, Any], tz: str) -> str:
+    topic = SW_ISSUE.get(data.get("category", ""), data.get("category", ""))
+    return f"Asante. Ripoti yako kuhusu {topic} imetumwa kwa hr bila jina lako."
+
+
+def _sw_review(data: dict[str, Any], tz: str) -> str:
+    return (
+        f"Tathmini ya {data.get('employee_name', '')} kwa kipindi {data['period']} imehifadhiwa: "
+        f"alama {_num(data['overall_score'])} kati ya 5."
+    )
+
+
+def _sw_reviews(data: dict[str, Any], tz: str) -> str:
+    reviews = data.get("reviews") or []
+    if not reviews:
+        return "Hakuna tathmini bado."
+    return "Tathmini:\n" + "\n".join(
+        f"{r.get('employee_name', '')} ({r['period']}): alama {_num(r['overall_score'])}/5"
+        for r in reviews
+    )
+
+
+def _sw_people(data: dict[str, Any], tz: str) -> str:
+    people = data.get("employees") or []
+    return f"Watu {len(people)}:\n" + "\n".join(
+        f"#{p['employee_id']} {p['full_name']}" for p in people
+    )
+
+
+def _sw_leave_types(data: dict[str, Any], tz: str) -> str:
+    types = data.get("leave_types") or []
+    return "Aina za likizo:\n" + "\n".join(
+        f"{_sw_leave_name(t['code'], t.get('name')).capitalize()} ({t['code']}): "
+        f"siku {_num(t['days_per_year'])} kwa mwaka"
+        for t in types
+    )
+
+
+def _sw_ask_hr(data: dict[str, Any], tz: str) -> str:
+    case = next((data[k] for k in ("case_id", "id", "ticket_id") if k in data), None)
+    ref = f" (kesi #{case})" if case is not None else ""
+    return f"Nimepeleka swali lako kwa hr{ref}. Watakujibu hapa hapa."
+
+
+def _sw_generic(data: dict[str, Any], tz: str) -> str:
+    summary = data.get("summary")
+    return f"Imekamilika. {summary}" if summary else "Imekamilika."
+
+
+_SWAHILI = {
+    "request_leave": _sw_request_leave,
+    "cancel_leave": _sw_decided,
+    "approve_leave": _sw_decided,
+    "list_leave_requests": _sw_requests,
+    "leave_balance": _sw_balance,
+    "fetch_payslip": _sw_payslip,
+    "list_payslips": _sw_payslips,
+    "clock_in": _sw_shift,
+    "clock_out": _sw_shift,
+    "attendance_history": _sw_history,
+    "monthly_work_report": _sw_report,
+    "submit_mood": _sw_mood,
+    "report_issue": _sw_issue,
+    "submit_review": _sw_review,
+    "list_reviews": _sw_reviews,
+    "list_employees": _sw_people,
+    "list_leave_types": _sw_leave_types,
+    "ask_hr": _sw_ask_hr,
+}
