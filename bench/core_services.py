@@ -17,7 +17,8 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date, time as dtime, timedelta
+from datetime import date, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
 from sqlalchemy import text

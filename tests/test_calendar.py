@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from hrcore.errors import Invalid
 from hrcore.calendar import holiday_dates, is_working_day, working_days
+from hrcore.errors import Invalid
 
 
 def test_a_plain_week_is_five_days_and_weekends_do_not_count() -> None:

@@ -1,0 +1,263 @@
+"""The `ajira` command line: migrate, seed the demo, serve, and run the Celery worker and beat."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from hrcore.config import Settings, get_settings
+from hrcore.errors import HRError
+
+DEFAULT_DEMO_PASSWORD = Settings.model_fields["demo_password"].default
+
+app = typer.Typer(
+    name="ajira",
+    help="Ajira, the chat-first HR assistant: run the server, the database and the workers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def out() -> Console:
+    """Standard output, built per use so it follows the current terminal (and test runners)."""
+    return Console(highlight=False)
+
+
+def err() -> Console:
+    """Standard error, for the one-line failures."""
+    return Console(stderr=True, highlight=False)
+
+
+Host = Annotated[str, typer.Option(help="Address to listen on.")]
+Port = Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)]
+
+
+class Failure(Exception):
+    """A command could not do its job; the message is shown as one line."""
+
+
+@contextmanager
+def failing() -> Iterator[None]:
+    """Turn expected failures into a one-line error and exit code 1."""
+    try:
+        yield
+    except Failure as exc:
+        _fail(str(exc))
+    except HRError as exc:
+        _fail(f"{exc.message} ({exc.code})")
+    except ValidationError as exc:
+        # Settings refused the environment (e.g. no real secret key in production).
+        first = exc.errors()[0]
+        _fail(f"configuration: {first['msg']}")
+    except SQLAlchemyError as exc:
+        _fail(f"database: {_first_line(str(exc.orig if hasattr(exc, 'orig') else exc))}")
+    except OSError as exc:
+        _fail(_first_line(str(exc)))
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:
+        # Anything unforeseen still ends in one line; the type says where to look.
+        _fail(f"{type(exc).__name__}: {_first_line(str(exc))}")
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "unknown error"
+
+
+def _fail(message: str) -> None:
+    err().print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(code=1)
+
+
+def _migrate() -> str | None:
+    from assistant.memory import setup_checkpointer
+    from hrcore.db import get_engine
+    from hrcore.migrate import current_revision, upgrade
+
+    engine = get_engine()
+    upgrade(engine)
+    # The conversation memory's tables belong to LangGraph's checkpointer, not to Alembic.
+    setup_checkpointer()
+    return current_revision(engine)
+
+
+def _seed() -> None:
+    from hrcore.db import get_engine, unit_of_work
+    from hrcore.migrate import current_revision
+    from hrcore.seed import seed_demo
+
+    settings = get_settings()
+    if current_revision(get_engine()) is None:
+        raise Failure("the database has no schema yet: run `ajira migrate` first")
+    with unit_of_work() as session:
+        report = seed_demo(session, password=settings.demo_password)
+    if not report.created_anything:
+        out().print("The demo data is already there; nothing was created.")
+        return
+    table = Table(title="Demo data created", show_header=True)
+    table.add_column("what")
+    table.add_column("created")
+    if report.organizations:
+        table.add_row("organizations", ", ".join(report.organizations))
+    if report.users:
+        table.add_row("people", str(len(report.users)))
+    if report.sites:
+        table.add_row("sites", str(report.sites))
+    if report.departments:
+        table.add_row("departments", str(report.departments))
+    if report.leave_types:
+        table.add_row("leave types", str(report.leave_types))
+    if report.attendance_records:
+        table.add_row("attendance records (last month)", str(report.attendance_records))
+    out().print(table)
+
+
+def _serve(host: str, port: int, *, reload: bool) -> None:
+    import uvicorn
+
+    get_settings()  # refuse a bad configuration before the server starts
+    # Uvicorn re-raises SIGTERM after its graceful shutdown; with the default handler
+    # that kills the process before atexit runs, leaving the embedded PostgreSQL behind.
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, reload=reload)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def _logins_tables() -> list[Table]:
+    from hrcore.seed import ACME_ORG, ACME_PEOPLE, DEMO_ORG, DEMO_PEOPLE
+
+    tables = []
+    for org, people in ((DEMO_ORG, DEMO_PEOPLE), (ACME_ORG, ACME_PEOPLE)):
+        table = Table(title=f"{org.name} ({org.slug}): log in with the email or the phone")
+        table.add_column("name")
+        table.add_column("email", no_wrap=True)
+        table.add_column("phone", no_wrap=True)
+        table.add_column("role")
+        for person in people:
+            table.add_row(person.full_name, person.email, person.phone, str(person.role))
+        tables.append(table)
+    return tables
+
+
+def _require_redis() -> str:
+    url = get_settings().redis_url
+    if not url:
+        raise Failure(
+            "REDIS_URL is not set: the Celery worker and beat need a Redis broker "
+            "(without it, tasks run in-process and no worker is needed)"
+        )
+    return url
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (Alembic upgrade head)."""
+    with failing():
+        revision = _migrate()
+    out().print(f"[green]Database at revision[/] {revision}")
+
+
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Create the demo employers and their people (safe to run again)."""
+    with failing():
+        _seed()
+
+
+@app.command()
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    reload: Annotated[bool, typer.Option(help="Restart when the code changes.")] = False,
+) -> None:
+    """Serve the web app and the API."""
+    with failing():
+        _serve(host, port, reload=reload)
+
+
+@app.command()
+def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Migrate, seed the demo employer and serve it."""
+    with failing():
+        revision = _migrate()
+        out().print(f"[green]Database at revision[/] {revision}")
+        _seed()
+        url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
+        for table in _logins_tables():
+            out().print(table)
+        password = get_settings().demo_password
+        if password == DEFAULT_DEMO_PASSWORD:
+            out().print(f"Password for every demo login: [bold]{password}[/]")
+        else:
+            out().print("Password for every demo login: the value of AJIRA_DEMO_PASSWORD")
+        out().print(f"Ajira is starting on [bold]{url}[/] (API docs at {url}/docs)", soft_wrap=True)
+        _serve(host, port, reload=False)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(help="Worker processes (default: one per CPU).", min=1)
+    ] = None,
+    loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
+) -> None:
+    """Run a Celery worker (needs REDIS_URL)."""
+    with failing():
+        _require_redis()
+        from hrcore.worker import celery_app
+
+        argv = ["worker", f"--loglevel={loglevel}"]
+        if concurrency:
+            argv.append(f"--concurrency={concurrency}")
+        celery_app.worker_main(argv)
+
+
+@app.command()
+def beat(
+    loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
+) -> None:
+    """Run the Celery beat scheduler for periodic jobs (needs REDIS_URL)."""
+    with failing():
+        _require_redis()
+        from hrcore.worker import celery_app
+
+        data_dir = get_settings().data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        celery_app.Beat(loglevel=loglevel, schedule=str(data_dir / "celerybeat-schedule")).run()
+
+
+def _register_command_groups() -> None:
+    # The other areas' commands live beside their code and add themselves here.
+    from api.commands import chat, eval, knowledge, payroll, retrieval_eval
+
+    # COMMAND_MODULES: one entry per area.
+    for module in (chat, eval, knowledge, payroll, retrieval_eval):
+        module.register(app)
+
+
+_register_command_groups()
+
+
+def main() -> None:
+    """Entry point of the `ajira` script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
