@@ -5,10 +5,18 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from hrcore.actor import Permission
+from hrcore.errors import Conflict
+from knowledge.search import search
+from knowledge.service import has_ready_documents
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
 
 NO_DOCUMENTS = (
     "No policy documents have been added yet; ask hr (the ask_hr tool) or try again later."
+)
+
+NOTHING_FOUND = (
+    "No passage of the policy documents matches this question; "
+    "say so and offer to ask hr (the ask_hr tool)."
 )
 
 
@@ -53,5 +61,42 @@ def search_policy(ctx: ToolContext, args: SearchPolicyArgs) -> PolicySearchResul
     leave?". Answer only from the quotes returned and cite them; if nothing is found,
     say so and offer to ask hr.
     """
-    # The knowledge package has no documents or search yet: an empty, honest answer.
-    return PolicySearchResult(summary=NO_DOCUMENTS, results=[], citations=[])
+    organization_id = ctx.actor.organization_id
+    if not has_ready_documents(ctx.session, organization_id=organization_id):
+        return PolicySearchResult(summary=NO_DOCUMENTS, results=[], citations=[])
+    try:
+        hits = search(
+            ctx.session, organization_id=organization_id, query=args.query, limit=args.limit
+        )
+    except Conflict as exc:
+        if exc.code != "embeddings_outdated":
+            raise
+        # Until `ajira reembed` has run, words still find passages; meaning does not.
+        hits = search(
+            ctx.session,
+            organization_id=organization_id,
+            query=args.query,
+            limit=args.limit,
+            mode="fts",
+        )
+    if not hits:
+        return PolicySearchResult(summary=NOTHING_FOUND, results=[], citations=[])
+    results = [
+        PolicyPassage(
+            document_title=hit.document_title,
+            heading_path=hit.heading_path,
+            quote=hit.text,
+            score=round(hit.score, 4),
+        )
+        for hit in hits
+    ]
+    citations = [
+        PolicyCitation(number=n, document_title=hit.document_title, heading_path=hit.heading_path)
+        for n, hit in enumerate(hits, start=1)
+    ]
+    lines = [
+        f'[{c.number}] {" › ".join([c.document_title, *c.heading_path])}: "{hit.quote}"'
+        for c, hit in zip(citations, hits, strict=True)
+    ]
+    summary = f"Found {len(hits)} passage(s) in the policy documents:\n" + "\n".join(lines)
+    return PolicySearchResult(summary=summary, results=results, citations=citations)

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
+from pgvector.sqlalchemy import Vector
 
 from hrcore.models import Base
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Render pgvector columns with their import, so a regenerated migration runs as is."""
+    if type_ == "type" and isinstance(obj, Vector):
+        autogen_context.imports.add("import pgvector.sqlalchemy")
+        return f"pgvector.sqlalchemy.Vector({obj.dim})"
+    return False
+
 
 config = context.config
 engine = config.attributes["engine"]
@@ -14,6 +26,7 @@ with engine.connect() as connection:
         connection=connection,
         target_metadata=Base.metadata,
         compare_type=True,
+        render_item=render_item,
         transaction_per_migration=True,
     )
     with context.begin_transaction():

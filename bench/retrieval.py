@@ -1,0 +1,618 @@
+"""Policy search beside langchain-postgres' PGVector: ingest throughput, query latency, recall.
+
+Runs against a fresh embedded PostgreSQL in a temporary directory, in two parts:
+
+(a) Ingest of the demo handbook with the bundled e5 model, for our pipeline (parse,
+    chunk, embed, store) and for `PGVector.add_texts` on the same chunk texts. Each
+    rate is also shown as a ratio to the model's raw encode rate measured in the same
+    run, and the time spent outside the model is measured directly, so the pipeline's
+    own overhead shows apart from the model's speed.
+(b) A 100,000-chunk corpus across 50 organizations of very different sizes (Zipf),
+    bulk-loaded with COPY: clustered, normalised synthetic passage vectors and
+    synthetic text. Queries are held-out vectors near a cluster with words of that
+    cluster, spread evenly over the organizations (so small ones count as much as the
+    big one). Our hybrid and dense search are timed and compared with exact search;
+    PGVector (one collection per organization, HNSW index) with exact dense search.
+
+    python bench/retrieval.py [--chunks 100000] [--orgs 50] [--queries 200] [--skip-ingest]
+
+Prints a table and writes bench/results/retrieval.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+from langchain_postgres import PGVector
+from pgvector.psycopg import register_vector
+from psycopg.types.json import Jsonb
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from hrcore import db
+from hrcore.documents.models import EMBEDDING_DIM, DocumentStatus, PolicyDocument
+from hrcore.migrate import upgrade
+from hrcore.people.models import Organization
+from knowledge.embeddings import E5Embedder, Embedder
+from knowledge.handbook import handbook_documents
+from knowledge.ingest import passage_text, prepare
+from knowledge.search import (
+    CANDIDATES_PER_RESULT,
+    MIN_CANDIDATES,
+    fts_ranking,
+    ingest_text,
+    reciprocal_rank_fusion,
+    search,
+)
+
+RESULTS = Path(__file__).parent / "results" / "retrieval.json"
+SYNTHETIC_MODEL = "bench/synthetic-clustered"
+K = 5
+CLUSTERS = 400
+WORDS_PER_CLUSTER = 6
+COMMON_WORDS = [
+    "employee",
+    "employer",
+    "leave",
+    "days",
+    "pay",
+    "salary",
+    "work",
+    "policy",
+    "company",
+    "supervisor",
+    "hr",
+    "month",
+    "year",
+    "request",
+    "approval",
+    "notice",
+    "time",
+    "staff",
+    "office",
+    "factory",
+    "shift",
+    "rules",
+    "procedure",
+]
+
+
+def _percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+# -- embeddings wrappers -------------------------------------------------------------------
+
+
+class TimedEmbedder:
+    """Our embedder with a stopwatch: how long the model itself ran."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.model_name = inner.model_name
+        self.dimension = inner.dimension
+        self.seconds = 0.0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        t0 = time.perf_counter()
+        try:
+            return self.inner.embed_documents(texts)
+        finally:
+            self.seconds += time.perf_counter() - t0
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+class LangChainEmbeddings(Embeddings):
+    """The same model behind LangChain's `Embeddings` interface, for PGVector."""
+
+    def __init__(self, inner: TimedEmbedder) -> None:
+        self.inner = inner
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed passages."""
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed a query."""
+        return self.inner.embed_query(text)
+
+
+class QueryVectors:
+    """Held-out synthetic query vectors, looked up by query text."""
+
+    model_name = SYNTHETIC_MODEL
+    dimension = EMBEDDING_DIM
+
+    def __init__(self, vectors: dict[str, np.ndarray]) -> None:
+        self.vectors = vectors
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        raise NotImplementedError("the synthetic corpus is bulk-loaded")
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.vectors[text].tolist()
+
+
+# -- part (a): ingest throughput ------------------------------------------------------------
+
+
+def bench_ingest(engine: Engine, console: Console) -> dict[str, Any]:
+    """Chunks/s of our pipeline and PGVector.add_texts, each against the raw encode rate."""
+    documents = handbook_documents()
+    passages: list[str] = []
+    for _, path in documents:
+        prepared = prepare(path.name, path.read_bytes(), "text/markdown")
+        passages.extend(passage_text(c.heading_path, c.text) for c in prepared.chunks)
+    n = len(passages)
+    model = E5Embedder()
+    model.embed_documents(["warm up the model: the first call loads it"])
+
+    console.print(f"(a) raw encode of {n} handbook passages…")
+    t0 = time.perf_counter()
+    for start in range(0, n, 16):
+        model.embed_documents(passages[start : start + 16])
+    raw_seconds = time.perf_counter() - t0
+
+    console.print("(a) our ingest pipeline…")
+    ours = TimedEmbedder(model)
+    t0 = time.perf_counter()
+    with Session(engine) as session:
+        org = _organization(session, "bench-ingest")
+        for title, path in documents:
+            ingest_text(
+                session,
+                organization_id=org.id,
+                title=title,
+                filename=path.name,
+                content=path.read_bytes(),
+                mime="text/markdown",
+                embedder=ours,
+            )
+        session.commit()
+    ours_seconds = time.perf_counter() - t0
+
+    console.print("(a) PGVector.add_texts…")
+    peer = TimedEmbedder(model)
+    store = PGVector(
+        LangChainEmbeddings(peer),
+        connection=engine,
+        embedding_length=EMBEDDING_DIM,
+        collection_name="bench-ingest",
+        use_jsonb=True,
+    )
+    t0 = time.perf_counter()
+    for start in range(0, n, 16):
+        batch = passages[start : start + 16]
+        store.add_texts(batch, metadatas=[{"ordinal": start + i} for i in range(len(batch))])
+    peer_seconds = time.perf_counter() - t0
+    raw_rate = n / raw_seconds
+
+    def row(seconds: float, timed: TimedEmbedder) -> dict[str, float]:
+        return {
+            "seconds": round(seconds, 2),
+            "chunks_per_s": round(n / seconds, 2),
+            "ratio_to_raw_encode": round((n / seconds) / raw_rate, 3),
+            "encode_seconds": round(timed.seconds, 2),
+            "overhead_seconds": round(seconds - timed.seconds, 3),
+            "overhead_share_of_encode": round((seconds - timed.seconds) / timed.seconds, 4),
+        }
+
+    return {
+        "chunks": n,
+        "documents": len(documents),
+        "model": model.model_name,
+        "raw_encode": {"seconds": round(raw_seconds, 2), "chunks_per_s": round(raw_rate, 2)},
+        "ours": row(ours_seconds, ours),
+        "pgvector": row(peer_seconds, peer),
+    }
+
+
+# -- part (b): the 100k corpus ------------------------------------------------------------
+
+
+@dataclass
+class Corpus:
+    sizes: list[int]
+    org_ids: list[int]
+    vectors: np.ndarray  # (n, dim) float32, normalised
+    clusters: np.ndarray  # (n,) cluster of each chunk
+    owner: np.ndarray  # (n,) index into org_ids
+    chunk_ids: np.ndarray  # (n,) policy_chunks.id
+    centers: np.ndarray
+    cluster_words: list[list[str]]
+    load: dict[str, float]
+
+
+def org_sizes(total: int, orgs: int) -> list[int]:
+    """Zipf-like sizes from one big employer down to a few dozen chunks."""
+    weights = np.array([1.0 / (i + 1) ** 1.15 for i in range(orgs)])
+    sizes = np.maximum(20, np.floor(weights / weights.sum() * total)).astype(int)
+    sizes[0] += total - int(sizes.sum())
+    return [int(s) for s in sizes]
+
+
+def _organization(session: Session, slug: str) -> Organization:
+    org = Organization(
+        slug=f"{slug}-{uuid.uuid4().hex[:6]}",
+        name=slug,
+        country="KE",
+        timezone="Africa/Nairobi",
+        currency="KES",
+    )
+    session.add(org)
+    session.flush()
+    return org
+
+
+def _words(rng: np.random.Generator, cluster_words: list[str], n: int) -> str:
+    topic = rng.choice(cluster_words, size=4)
+    common = rng.choice(COMMON_WORDS, size=n - 4)
+    words = np.concatenate([topic, common])
+    rng.shuffle(words)
+    return " ".join(words)
+
+
+def load_corpus(engine: Engine, total: int, orgs: int, console: Console) -> Corpus:
+    """Bulk-load the synthetic corpus into our tables with COPY, then build the indexes once."""
+    rng = np.random.default_rng(2026)
+    centers = rng.standard_normal((CLUSTERS, EMBEDDING_DIM)).astype(np.float32)
+    centers /= np.linalg.norm(centers, axis=1, keepdims=True)
+    vocabulary = [f"w{c}x{j}" for c in range(CLUSTERS) for j in range(WORDS_PER_CLUSTER)]
+    cluster_words = [
+        vocabulary[c * WORDS_PER_CLUSTER : (c + 1) * WORDS_PER_CLUSTER] for c in range(CLUSTERS)
+    ]
+    sizes = org_sizes(total, orgs)
+    owner = np.repeat(np.arange(orgs), sizes)
+    clusters = rng.integers(0, CLUSTERS, size=total)
+    vectors = centers[clusters] + 0.06 * rng.standard_normal((total, EMBEDDING_DIM)).astype(
+        np.float32
+    )
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    with Session(engine) as session:
+        org_ids = [_organization(session, f"bench-{i}").id for i in range(orgs)]
+        documents = [
+            PolicyDocument(
+                organization_id=org_id,
+                title="Synthetic policies",
+                filename="synthetic.md",
+                mime_type="text/markdown",
+                size_bytes=0,
+                content_hash="synthetic",
+                indexed_hash="synthetic",
+                status=DocumentStatus.READY,
+                chunks_total=size,
+                chunks_done=size,
+            )
+            for org_id, size in zip(org_ids, sizes, strict=True)
+        ]
+        session.add_all(documents)
+        session.flush()
+        doc_ids = [d.id for d in documents]
+        session.commit()
+
+    t0 = time.perf_counter()
+    raw = engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        register_vector(conn)
+        with conn.cursor() as cur:
+            cur.execute("DROP INDEX IF EXISTS ix_policy_chunks_embedding_hnsw")
+            cur.execute("DROP INDEX IF EXISTS ix_policy_chunks_tsv")
+            with cur.copy(
+                "COPY policy_chunks (organization_id, document_id, ordinal, heading_path,"
+                " heading, text, quote, embedding, embedding_model, embedding_dim)"
+                " FROM STDIN WITH (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types(
+                    [
+                        "int8",
+                        "int8",
+                        "int4",
+                        "text[]",
+                        "text",
+                        "text",
+                        "text",
+                        "vector",
+                        "varchar",
+                        "int4",
+                    ]
+                )
+                ordinal = [0] * orgs
+                for i in range(total):
+                    o = int(owner[i])
+                    body = _words(rng, cluster_words[int(clusters[i])], 40)
+                    heading = f"Section {int(clusters[i])}"
+                    copy.write_row(
+                        (
+                            org_ids[o],
+                            doc_ids[o],
+                            ordinal[o],
+                            ["Synthetic policies", heading],
+                            f"Synthetic policies › {heading}",
+                            body,
+                            body[:80],
+                            vectors[i],
+                            SYNTHETIC_MODEL,
+                            EMBEDDING_DIM,
+                        )
+                    )
+                    ordinal[o] += 1
+        conn.commit()
+        load_seconds = time.perf_counter() - t0
+        console.print(f"(b) COPY {total} chunks: {load_seconds:.1f} s; building indexes…")
+        t0 = time.perf_counter()
+        with conn.cursor() as cur:
+            cur.execute("SET maintenance_work_mem = '1GB'")
+            cur.execute(
+                "CREATE INDEX ix_policy_chunks_embedding_hnsw ON policy_chunks USING hnsw"
+                " (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)"
+            )
+            hnsw_seconds = time.perf_counter() - t0
+            cur.execute("CREATE INDEX ix_policy_chunks_tsv ON policy_chunks USING gin (tsv)")
+            cur.execute("ANALYZE policy_chunks")
+        conn.commit()
+        console.print(f"(b) HNSW index {hnsw_seconds:.1f} s")
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT organization_id, ordinal, id FROM policy_chunks WHERE embedding_model = %s",
+                (SYNTHETIC_MODEL,),
+            )
+            position = {org_id: i for i, org_id in enumerate(org_ids)}
+            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+            chunk_ids = np.zeros(total, dtype=np.int64)
+            for org_id, ordinal_, chunk_id in cur.fetchall():
+                chunk_ids[starts[position[org_id]] + ordinal_] = chunk_id
+    finally:
+        raw.close()
+    load = {"copy_seconds": round(load_seconds, 1), "hnsw_seconds": round(hnsw_seconds, 1)}
+    return Corpus(sizes, org_ids, vectors, clusters, owner, chunk_ids, centers, cluster_words, load)
+
+
+def load_peer(
+    engine: Engine, corpus: Corpus, console: Console
+) -> tuple[dict[int, PGVector], float]:
+    """The same vectors and texts in PGVector: one collection per organization, HNSW index."""
+    dummy = LangChainEmbeddings(TimedEmbedder(QueryVectors({})))  # type: ignore[arg-type]
+    stores: dict[int, PGVector] = {}
+    for i, org_id in enumerate(corpus.org_ids):
+        stores[i] = PGVector(
+            dummy,
+            connection=engine,
+            embedding_length=EMBEDDING_DIM,
+            collection_name=f"org-{org_id}",
+            use_jsonb=True,
+        )
+    raw = engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        register_vector(conn)
+        with conn.cursor() as cur:
+            cur.execute("SELECT name, uuid FROM langchain_pg_collection")
+            collections = dict(cur.fetchall())
+            with cur.copy(
+                "COPY langchain_pg_embedding (id, collection_id, embedding, document, cmetadata)"
+                " FROM STDIN WITH (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types(["varchar", "uuid", "vector", "varchar", "jsonb"])
+                for i in range(len(corpus.vectors)):
+                    org_id = corpus.org_ids[int(corpus.owner[i])]
+                    copy.write_row(
+                        (
+                            str(int(corpus.chunk_ids[i])),
+                            collections[f"org-{org_id}"],
+                            corpus.vectors[i],
+                            f"chunk {int(corpus.chunk_ids[i])}",
+                            Jsonb({"chunk_id": int(corpus.chunk_ids[i])}),
+                        )
+                    )
+        conn.commit()
+        t0 = time.perf_counter()
+        with conn.cursor() as cur:
+            cur.execute("SET maintenance_work_mem = '1GB'")
+            cur.execute(
+                "CREATE INDEX ix_langchain_pg_embedding_hnsw ON langchain_pg_embedding"
+                " USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)"
+            )
+            cur.execute("ANALYZE langchain_pg_embedding")
+        conn.commit()
+        seconds = time.perf_counter() - t0
+        console.print(f"(b) PGVector COPY + HNSW index {seconds:.1f} s")
+    finally:
+        raw.close()
+    return stores, seconds
+
+
+def make_queries(corpus: Corpus, n: int) -> list[tuple[int, str, np.ndarray]]:
+    """(org index, text, vector) spread evenly over the organizations, near their clusters."""
+    rng = np.random.default_rng(7)
+    queries = []
+    orgs = len(corpus.org_ids)
+    for q in range(n):
+        o = q % orgs
+        own = np.flatnonzero(corpus.owner == o)
+        cluster = int(corpus.clusters[rng.choice(own)])
+        vector = corpus.centers[cluster] + 0.06 * rng.standard_normal(EMBEDDING_DIM).astype(
+            np.float32
+        )
+        vector /= np.linalg.norm(vector)
+        words = " ".join(rng.choice(corpus.cluster_words[cluster], size=2, replace=False))
+        queries.append((o, f"q{q} {words} leave", vector))
+    return queries
+
+
+def exact_dense(corpus: Corpus, o: int, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The organization's k nearest chunks by brute force (ties broken by id, as search does)."""
+    own = np.flatnonzero(corpus.owner == o)
+    similarity = corpus.vectors[own] @ vector
+    order = np.lexsort((corpus.chunk_ids[own], -similarity))[:k]
+    return [(int(corpus.chunk_ids[own[i]]), float(similarity[i])) for i in order]
+
+
+def bench_queries(
+    engine: Engine, corpus: Corpus, stores: dict[int, PGVector], n: int, console: Console
+) -> dict[str, Any]:
+    """Latency and recall@5 against exact search: our hybrid and dense, and PGVector."""
+    queries = make_queries(corpus, n)
+    embedder = QueryVectors({t: v for _, t, v in queries})
+    pool = max(CANDIDATES_PER_RESULT * K, MIN_CANDIDATES)
+    samples: dict[str, list[float]] = {"hybrid": [], "dense": [], "pgvector": []}
+    recall: dict[str, list[float]] = {"hybrid": [], "dense": [], "pgvector": []}
+    small = set(range(len(corpus.org_ids) - 10, len(corpus.org_ids)))  # the 10 smallest
+    recall_small: dict[str, list[float]] = {"hybrid": [], "dense": [], "pgvector": []}
+    with Session(engine) as session:
+        for o, query, _ in queries[: len(corpus.org_ids)]:  # warm the per-org count cache
+            search(session, organization_id=corpus.org_ids[o], query=query, embedder=embedder)
+        for o, query, vector in queries:
+            org_id = corpus.org_ids[o]
+            exact_top = exact_dense(corpus, o, vector, pool)
+            truth_dense = {cid for cid, _ in exact_top[:K]}
+            fused = reciprocal_rank_fusion([exact_top, fts_ranking(session, org_id, query, pool)])
+            truth_hybrid = {cid for cid, _ in fused[:K]}
+            for mode, truth in (("hybrid", truth_hybrid), ("dense", truth_dense)):
+                t0 = time.perf_counter()
+                hits = search(
+                    session,
+                    organization_id=org_id,
+                    query=query,
+                    limit=K,
+                    mode=mode,  # type: ignore[arg-type]
+                    embedder=embedder,
+                )
+                samples[mode].append((time.perf_counter() - t0) * 1000)
+                got = len({h.chunk_id for h in hits} & truth) / K
+                recall[mode].append(got)
+                if o in small:
+                    recall_small[mode].append(got)
+                session.rollback()  # search sets ef_search per transaction
+            t0 = time.perf_counter()
+            docs = stores[o].similarity_search_with_score_by_vector(vector.tolist(), k=K)
+            samples["pgvector"].append((time.perf_counter() - t0) * 1000)
+            got = len({int(d.metadata["chunk_id"]) for d, _ in docs} & truth_dense) / K
+            recall["pgvector"].append(got)
+            if o in small:
+                recall_small["pgvector"].append(got)
+    out: dict[str, Any] = {}
+    for name in ("hybrid", "dense", "pgvector"):
+        out[name] = {
+            "p50_ms": round(statistics.median(samples[name]), 2),
+            "p95_ms": round(_percentile(samples[name], 95), 2),
+            "recall_at_5": round(statistics.fmean(recall[name]), 4),
+            "recall_at_5_smallest_10_orgs": round(statistics.fmean(recall_small[name]), 4),
+        }
+    out["queries"] = n
+    return out
+
+
+# -- main ---------------------------------------------------------------------------------
+
+
+def render(results: dict[str, Any]) -> list[Table]:
+    """The results as rich tables."""
+    tables = []
+    if "ingest" in results:
+        ingest = results["ingest"]
+        table = Table(
+            title=(
+                f"(a) Ingest of the handbook: {ingest['chunks']} chunks, {ingest['model']}, "
+                f"raw encode {ingest['raw_encode']['chunks_per_s']} chunks/s"
+            )
+        )
+        for column in ("", "chunks/s", "× raw encode", "encode s", "overhead s", "overhead/encode"):
+            table.add_column(column, justify="right" if column else "left")
+        for name, label in (("ours", "Ajira ingest_text"), ("pgvector", "PGVector.add_texts")):
+            row = ingest[name]
+            table.add_row(
+                label,
+                f"{row['chunks_per_s']:.2f}",
+                f"{row['ratio_to_raw_encode']:.3f}",
+                f"{row['encode_seconds']:.1f}",
+                f"{row['overhead_seconds']:.2f}",
+                f"{row['overhead_share_of_encode']:.1%}",
+            )
+        tables.append(table)
+    query = results["query"]
+    corpus = results["corpus"]
+    table = Table(
+        title=(
+            f"(b) {corpus['chunks']:,} chunks, {corpus['organizations']} organizations "
+            f"({corpus['largest']:,} down to {corpus['smallest']} chunks), "
+            f"{query['queries']} queries, k={K}"
+        )
+    )
+    for column in ("search", "p50 ms", "p95 ms", "recall@5 vs exact", "… 10 smallest orgs"):
+        table.add_column(column, justify="right" if column != "search" else "left")
+    for name, label in (
+        ("hybrid", "Ajira hybrid (vs exact hybrid)"),
+        ("dense", "Ajira dense (vs exact dense)"),
+        ("pgvector", "PGVector HNSW (vs exact dense)"),
+    ):
+        row = query[name]
+        table.add_row(
+            label,
+            f"{row['p50_ms']:.2f}",
+            f"{row['p95_ms']:.2f}",
+            f"{row['recall_at_5']:.3f}",
+            f"{row['recall_at_5_smallest_10_orgs']:.3f}",
+        )
+    tables.append(table)
+    return tables
+
+
+def main() -> None:
+    """Run both parts on a fresh embedded database and report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--orgs", type=int, default=50)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--skip-ingest", action="store_true", help="Only part (b).")
+    parser.add_argument("--json", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    console = Console(highlight=False)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="ajira-bench-") as tmp:
+        url = db.start_embedded_postgres(Path(tmp), cleanup_mode="delete")
+        engine = db.make_engine(url)
+        upgrade(engine)
+        db.configure_engine(engine)
+        results: dict[str, Any] = {}
+        if not args.skip_ingest:
+            results["ingest"] = bench_ingest(engine, console)
+        corpus = load_corpus(engine, args.chunks, args.orgs, console)
+        stores, peer_index_seconds = load_peer(engine, corpus, console)
+        results["corpus"] = {
+            "chunks": args.chunks,
+            "organizations": args.orgs,
+            "largest": corpus.sizes[0],
+            "smallest": corpus.sizes[-1],
+            **corpus.load,
+            "pgvector_copy_and_index_seconds": round(peer_index_seconds, 1),
+        }
+        results["query"] = bench_queries(engine, corpus, stores, args.queries, console)
+        engine.dispose()
+    results["total_seconds"] = round(time.perf_counter() - started, 1)
+    for table in render(results):
+        console.print(table)
+    console.print(f"total {results['total_seconds']} s")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    console.print(f"written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Policy documents and their searchable chunks (the logic lives in `knowledge/`)."""
