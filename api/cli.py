@@ -91,6 +91,36 @@ def _migrate() -> str | None:
     return current_revision(engine)
 
 
+def _seed_handbook() -> None:
+    """Index the demo employer's policy handbook (the first run embeds ~80 passages)."""
+    from sqlalchemy import select
+
+    from hrcore.db import unit_of_work
+    from hrcore.documents.models import PolicyDocument
+    from hrcore.people.models import Organization
+    from knowledge.embeddings import CachedEmbedder, get_embedder
+    from knowledge.handbook import handbook_documents, seed_handbook
+
+    with unit_of_work() as session:
+        org_id = session.scalar(select(Organization.id).where(Organization.slug == "demo"))
+        if org_id is None:
+            return
+        indexed = set(
+            session.scalars(
+                select(PolicyDocument.filename).where(
+                    PolicyDocument.organization_id == org_id,
+                    PolicyDocument.indexed_hash == PolicyDocument.content_hash,
+                )
+            )
+        )
+        if {path.name for _, path in handbook_documents()} <= indexed:
+            return
+        with out().status("Indexing the demo policy handbook (first run only, about a minute)..."):
+            # Cached on disk: re-seeding a fresh database embeds nothing twice.
+            documents = seed_handbook(session, org_id, embedder=CachedEmbedder(get_embedder()))
+    out().print(f"Indexed {len(documents)} policy documents for the demo employer.")
+
+
 def _seed() -> None:
     from hrcore.db import get_engine, unit_of_work
     from hrcore.migrate import current_revision
@@ -101,6 +131,7 @@ def _seed() -> None:
         raise Failure("the database has no schema yet: run `ajira migrate` first")
     with unit_of_work() as session:
         report = seed_demo(session, password=settings.demo_password)
+    _seed_handbook()
     if not report.created_anything:
         out().print("The demo data is already there; nothing was created.")
         return
@@ -222,10 +253,16 @@ def worker(
         _require_redis()
         from hrcore.worker import celery_app
 
+        # hrcore cannot name the upper layers' task modules; the worker loads them here.
+        celery_app.conf.include = [*celery_app.conf.include, *UPPER_TASK_MODULES]
         argv = ["worker", f"--loglevel={loglevel}"]
         if concurrency:
             argv.append(f"--concurrency={concurrency}")
         celery_app.worker_main(argv)
+
+
+#: Task modules above hrcore that a worker must register.
+UPPER_TASK_MODULES = ("knowledge.tasks",)
 
 
 @app.command()

@@ -27,7 +27,7 @@ def _make_app() -> Celery:
         accept_content=["json"],
         timezone="UTC",
         broker_connection_retry_on_startup=True,
-        include=["hrcore.leave.tasks", "hrcore.idempotency"],
+        include=["hrcore.leave.tasks", "hrcore.idempotency", "hrcore.payroll.tasks"],
         beat_schedule={
             # Daily through January (UTC, after midnight everywhere in East Africa): the job
             # is idempotent, so a missed day or a late leave decision is put right next run.
@@ -78,6 +78,9 @@ def _drop_rolled_back_jobs(session: Session, previous: SessionTransaction) -> No
 
 @event.listens_for(Session, "after_commit")
 def _send_committed_jobs(session: Session) -> None:
+    # SQLAlchemy also fires this when a savepoint is released; only the real commit counts.
+    if session.get_nested_transaction() is not None:
+        return
     pending = session.info.pop(_PENDING, None)
     for _transaction, task, args, kwargs in pending or ():
         task.delay(*args, **kwargs)

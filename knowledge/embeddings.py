@@ -6,12 +6,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import re
+import tempfile
 import threading
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import httpx
+import numpy as np
 
+from hrcore.config import get_settings
 from hrcore.documents.models import EMBEDDING_DIM
 from knowledge.settings import get_knowledge_settings
 
@@ -130,3 +137,70 @@ def get_embedder() -> Embedder:
             api_key=settings.openai_api_key,
         )
     return E5Embedder()
+
+
+# -- embeddings cache --------------------------------------------------------------------
+
+
+def default_cache_dir() -> Path:
+    """Where embeddings are cached: under the data dir (AJIRA_DATA_DIR, default ./.ajira)."""
+    return get_settings().data_dir / "cache" / "embeddings"
+
+
+class CachedEmbedder:
+    """Wraps an embedder and keeps its vectors on disk, keyed by (model, kind, text hash).
+
+    The bundled model needs about 0.3 s per passage, so a second run of the eval (or
+    the tests) over the same handbook embeds nothing.
+    """
+
+    def __init__(self, inner: Embedder, cache_dir: Path | None = None) -> None:
+        self.inner = inner
+        self.model_name = inner.model_name
+        self.dimension = inner.dimension
+        slug = re.sub(r"[^A-Za-z0-9.-]+", "_", inner.model_name)
+        self.directory = (cache_dir or default_cache_dir()) / slug
+        self.hits = 0
+        self.misses = 0
+
+    def _path(self, kind: str, text: str) -> Path:
+        digest = hashlib.sha256(f"{kind}\0{text}".encode()).hexdigest()
+        return self.directory / digest[:2] / f"{digest}.npy"
+
+    def _load(self, path: Path) -> list[float] | None:
+        try:
+            vector = np.load(path)
+        except (OSError, ValueError):
+            return None
+        if vector.shape != (self.dimension,):
+            return None
+        return [float(x) for x in vector]
+
+    def _store(self, path: Path, vector: list[float]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside and renamed, so a parallel run never reads half a file.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, np.asarray(vector, dtype=np.float32))
+        os.replace(tmp, path)
+
+    def _cached(self, kind: str, texts: list[str], embed: object) -> list[list[float]]:
+        paths = [self._path(kind, t) for t in texts]
+        vectors: list[list[float] | None] = [self._load(p) for p in paths]
+        missing = [i for i, v in enumerate(vectors) if v is None]
+        self.hits += len(texts) - len(missing)
+        self.misses += len(missing)
+        if missing:
+            fresh = embed([texts[i] for i in missing])  # type: ignore[operator]
+            for i, vector in zip(missing, fresh, strict=True):
+                vectors[i] = vector
+                self._store(paths[i], vector)
+        return [v for v in vectors if v is not None]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed passages, from the cache where possible."""
+        return self._cached("passage", list(texts), self.inner.embed_documents)
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed a query, from the cache where possible."""
+        return self._cached("query", [text], lambda ts: [self.inner.embed_query(ts[0])])[0]

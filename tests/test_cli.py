@@ -200,3 +200,20 @@ def test_migrate_fails_in_one_line_when_the_database_is_unreachable(
     assert result.exit_code == 1
     assert result.stderr.startswith("error: database:")
     assert result.stderr.strip().count("\n") == 0
+
+
+def test_seed_demo_indexes_the_policy_handbook_once(runner: CliRunner, session: Session) -> None:
+    from sqlalchemy import func, select
+
+    from hrcore.documents.models import PolicyChunk, PolicyDocument
+    from knowledge.handbook import handbook_documents
+
+    assert runner.invoke(app, ["seed-demo"]).exit_code == 0
+    documents = session.scalars(select(PolicyDocument)).all()
+    assert {d.filename for d in documents} == {p.name for _, p in handbook_documents()}
+    assert all(d.indexed_hash == d.content_hash for d in documents)
+    chunks = session.scalar(select(func.count()).select_from(PolicyChunk))
+    assert chunks > 0
+    again = runner.invoke(app, ["seed-demo"])
+    assert "Indexing" not in again.output
+    assert session.scalar(select(func.count()).select_from(PolicyChunk)) == chunks

@@ -54,3 +54,13 @@ def test_the_worker_loads_the_scheduled_jobs() -> None:
     schedule = celery_app.conf.beat_schedule
     assert {entry["task"] for entry in schedule.values()} <= set(celery_app.tasks)
     assert "leave.roll_over_year" in celery_app.tasks
+
+
+def test_the_worker_command_registers_the_upper_layers_tasks() -> None:
+    import importlib
+
+    from api.cli import UPPER_TASK_MODULES
+
+    for module in UPPER_TASK_MODULES:
+        importlib.import_module(module)
+    assert "knowledge.ingest_document" in celery_app.tasks
