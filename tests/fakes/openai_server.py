@@ -63,6 +63,34 @@ class FakeOpenAI:
         return {"role": "assistant", "content": step.reply(result)}
 
 
+class OfflineBackedOpenAI(FakeOpenAI):
+    """An OpenAI-compatible server whose answers come from the offline model.
+
+    The request's messages and tools are read exactly as an OpenAI endpoint would
+    receive them from `ChatOpenAI`, handed to `OfflineChatModel`, and its message is
+    sent back as OpenAI JSON. So any conversation the offline model can hold also
+    runs end to end over HTTP through the `ChatOpenAI` path.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(script={})
+
+    def respond(self, body: dict[str, Any]) -> dict[str, Any]:
+        from langchain_openai.chat_models.base import (
+            _convert_dict_to_message,
+            _convert_message_to_dict,
+        )
+
+        from assistant.offline import OfflineChatModel
+
+        messages = [_convert_dict_to_message(m) for m in body["messages"]]
+        model = OfflineChatModel().bind_tools(body.get("tools") or [])
+        answer = _convert_message_to_dict(model.invoke(messages))
+        if answer.get("tool_calls"):
+            answer["content"] = None
+        return answer
+
+
 def _text(message: dict[str, Any]) -> str:
     content = message.get("content") or ""
     if isinstance(content, list):
@@ -144,9 +172,9 @@ def _words(text: str) -> Iterator[str]:
 
 
 @contextmanager
-def serve(script: dict[str, Step]) -> Iterator[FakeOpenAI]:
-    """Run the fake on 127.0.0.1 (a free port) for the duration of the block."""
-    fake = FakeOpenAI(script=script)
+def serve(script: dict[str, Step] | FakeOpenAI) -> Iterator[FakeOpenAI]:
+    """Run the fake (or a scripted one) on 127.0.0.1, a free port, for the block."""
+    fake = script if isinstance(script, FakeOpenAI) else FakeOpenAI(script=script)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     server.daemon_threads = True
     fake.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
