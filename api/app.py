@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.tracebacks import ExceptionDictTransformer
 
 from api.errors import install_error_handlers, problem_json_openapi
-from api.routes import auth, health, resources, tools
+from api.routes import auth, chat, health, knowledge, payroll, resources, tools
 from hrcore.config import Settings, get_settings
 
 log = structlog.get_logger("ajira.api")
@@ -179,6 +179,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(tools.build_router())
     app.include_router(resources.build_router())
+    app.include_router(knowledge.router)
+    app.include_router(chat.router)
+    app.include_router(payroll.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

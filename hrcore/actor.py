@@ -45,6 +45,9 @@ class Permission(enum.StrEnum):
     PAYSLIP_READ = "payslip.read"
     PAYROLL_RUN = "payroll.run"
     POLICY_READ = "policy.read"
+    POLICY_MANAGE = "policy.manage"
+    HR_CASE_OPEN = "hr_case.open"
+    HR_CASE_ANSWER = "hr_case.answer"
 
 
 _EVERYONE = {
@@ -58,6 +61,7 @@ _EVERYONE = {
     Permission.NOTIFICATION_READ,
     Permission.PAYSLIP_READ,
     Permission.POLICY_READ,
+    Permission.HR_CASE_OPEN,
 }
 _PEOPLE_TEAM = {
     Permission.EMPLOYEE_MANAGE,
@@ -65,6 +69,8 @@ _PEOPLE_TEAM = {
     Permission.LEAVE_MANAGE,
     Permission.WELLNESS_SUMMARY,
     Permission.PAYROLL_RUN,
+    Permission.POLICY_MANAGE,
+    Permission.HR_CASE_ANSWER,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -3,10 +3,13 @@
 from hrcore.attendance.models import AttendanceRecord, GeofenceStatus
 from hrcore.audit import AuditEntry
 from hrcore.auth.models import RefreshToken
+from hrcore.cases.models import CaseStatus, HRCase
 from hrcore.db import Base
+from hrcore.documents.models import DocumentStatus, PolicyChunk, PolicyDocument
 from hrcore.idempotency import IdempotencyKey
 from hrcore.leave.models import Accrual, LeaveBalance, LeaveRequest, LeaveStatus, LeaveType
 from hrcore.notifications.models import Notification, NotificationStatus
+from hrcore.payroll.models import PayrollRun, Payslip, SalaryStructure
 from hrcore.people.models import Department, GeofenceMode, Organization, Site, User
 from hrcore.performance.models import Review
 from hrcore.wellness.models import IssueReport, MoodDayKey, MoodEntry
@@ -16,9 +19,12 @@ __all__ = [
     "AttendanceRecord",
     "AuditEntry",
     "Base",
+    "CaseStatus",
     "Department",
+    "DocumentStatus",
     "GeofenceMode",
     "GeofenceStatus",
+    "HRCase",
     "IdempotencyKey",
     "IssueReport",
     "LeaveBalance",
@@ -30,8 +36,13 @@ __all__ = [
     "Notification",
     "NotificationStatus",
     "Organization",
+    "PayrollRun",
+    "Payslip",
+    "PolicyChunk",
+    "PolicyDocument",
     "RefreshToken",
     "Review",
+    "SalaryStructure",
     "Site",
     "User",
 ]

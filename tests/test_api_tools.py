@@ -241,8 +241,18 @@ def _open_a_shift(session: Session, world: World) -> None:
     attendance.clock_in(session, actor_of(world.team.employee))
 
 
-# What a valid call of some tools needs first, beyond the world.
-PRECONDITIONS: dict[str, Callable[[Session, World], None]] = {"clock_out": _open_a_shift}
+def _open_a_case(session: Session, world: World) -> dict[str, Any]:
+    from hrcore.cases.service import open_case
+
+    case = open_case(session, actor_of(world.team.employee), question="Is Friday a holiday?")
+    return {"case_id": case.id}
+
+
+# What a valid call of some tools needs first, beyond the world (and the body it points to).
+PRECONDITIONS: dict[str, Callable[[Session, World], dict[str, Any] | None]] = {
+    "clock_out": _open_a_shift,
+    "answer_hr_case": _open_a_case,
+}
 
 
 @pytest.mark.parametrize("name", TOOL_NAMES)
@@ -252,9 +262,10 @@ def test_a_valid_call_answers_with_the_typed_result(
     spec = get_tool(name)
     role = first_allowed(spec)
     assert role is not None
+    body = body_for(spec, world)
     if name in PRECONDITIONS:
-        PRECONDITIONS[name](session, world)
-    response = call(client, name, body_for(spec, world), world.user(role))
+        body.update(PRECONDITIONS[name](session, world) or {})
+    response = call(client, name, body, world.user(role))
     if response.status_code != 200 and response.json().get("code") in NOT_IN_FIXTURE:
         pytest.skip(f"{name}: {response.json()['code']}")
     assert response.status_code == 200, response.text

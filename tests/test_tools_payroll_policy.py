@@ -27,6 +27,8 @@ def _fields(err: pytest.ExceptionInfo[Invalid]) -> list[str]:
 
 
 # --- payslips ------------------------------------------------------------------------------
+# An organization that has given nobody a salary says so; the real path (salaries, runs,
+# payslips) is tested in test_tools_payroll.py.
 
 
 @pytest.mark.parametrize("tool", PAYSLIP_TOOLS)
@@ -128,7 +130,13 @@ def test_payslip_amounts_stay_decimal_and_serialise_as_strings() -> None:
         net_pay=Decimal("40123.55"),
         lines=[
             PayslipLine(kind="earning", code="basic", label="Basic pay", amount=Decimal("50000")),
-            PayslipLine(kind="deduction", code="paye", label="PAYE", amount=Decimal("7100.30")),
+            PayslipLine(
+                kind="deduction",
+                code="paye",
+                label="PAYE",
+                amount=Decimal("7100.30"),
+                rule="KE/PAYE/2023-07-01",
+            ),
         ],
         pdf_url="/api/v1/payslips/1/pdf",
     )
@@ -139,7 +147,9 @@ def test_payslip_amounts_stay_decimal_and_serialise_as_strings() -> None:
         "code": "paye",
         "label": "PAYE",
         "amount": "7100.30",
+        "rule": "KE/PAYE/2023-07-01",
     }
+    assert dumped["lines"][0]["rule"] is None
     with pytest.raises(ValueError, match="kind"):
         PayslipLine(kind="bonus", code="x", label="X", amount=Decimal(1))
 

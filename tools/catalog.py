@@ -2,6 +2,7 @@
 
 from tools import (  # noqa: F401
     attendance,
+    cases,
     leave,
     payroll,
     people,

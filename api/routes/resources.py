@@ -46,6 +46,7 @@ READ_ROUTES = (
     ReadRoute("/reviews", "list_reviews", "Performance reviews", "performance"),
     ReadRoute("/payslips", "list_payslips", "Payslips, newest first", "payroll"),
     ReadRoute("/employees", "list_employees", "The employees the caller may see", "people"),
+    ReadRoute("/hr-cases", "list_hr_cases", "Questions handed to hr, and their answers", "cases"),
 )
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 0000
-Create Date: 2026-11-21 22:10:23.795685
+Create Date: 2026-11-21 23:09:30.592921
 """
 
 from collections.abc import Sequence
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+import pgvector.sqlalchemy
 
 revision: str = "0001"
 down_revision: str | None = "0000"
@@ -387,6 +388,75 @@ def upgrade() -> None:
         postgresql_where=sa.text("clock_out_at IS NULL"),
     )
     op.create_table(
+        "hr_cases",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("employee_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "channel",
+            sa.Enum(
+                "WEB",
+                "API",
+                "TELEGRAM",
+                "WHATSAPP",
+                "USSD",
+                "SMS",
+                "CLI",
+                "SYSTEM",
+                name="channel",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("question", sa.Text(), nullable=False),
+        sa.Column("context", sa.Text(), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum("OPEN", "ANSWERED", "CLOSED", name="casestatus", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("answer", sa.Text(), nullable=True),
+        sa.Column("answered_by_id", sa.BigInteger(), nullable=True),
+        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("organization_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["answered_by_id"],
+            ["users.id"],
+            name=op.f("fk_hr_cases_answered_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["employee_id"],
+            ["users.id"],
+            name=op.f("fk_hr_cases_employee_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_hr_cases_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_hr_cases")),
+    )
+    op.create_index(op.f("ix_hr_cases_employee_id"), "hr_cases", ["employee_id"], unique=False)
+    op.create_index(
+        "ix_hr_cases_org_status",
+        "hr_cases",
+        ["organization_id", "status", "created_at"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_hr_cases_organization_id"), "hr_cases", ["organization_id"], unique=False
+    )
+    op.create_table(
         "idempotency_keys",
         sa.Column("id", sa.BigInteger(), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
@@ -619,6 +689,184 @@ def upgrade() -> None:
         "ix_notifications_status", "notifications", ["status", "created_at"], unique=False
     )
     op.create_table(
+        "payroll_runs",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("regular", "correction", name="runkind", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "draft",
+                "review",
+                "finalized",
+                "superseded",
+                name="runstatus",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("corrects_run_id", sa.BigInteger(), nullable=True),
+        sa.Column("superseded_by_id", sa.BigInteger(), nullable=True),
+        sa.Column("reason", sa.String(length=500), nullable=True),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("pay_date", sa.Date(), nullable=False),
+        sa.Column("working_days", sa.Numeric(precision=6, scale=1), nullable=False),
+        sa.Column("employees_total", sa.Integer(), nullable=False),
+        sa.Column("employees_done", sa.Integer(), nullable=False),
+        sa.Column("computing", sa.Boolean(), nullable=False),
+        sa.Column("payslip_count", sa.Integer(), nullable=False),
+        sa.Column("warnings", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("total_gross", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("total_deductions", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("total_net", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("total_employer_cost", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("created_by_id", sa.BigInteger(), nullable=True),
+        sa.Column("computed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finalized_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finalized_by_id", sa.BigInteger(), nullable=True),
+        sa.Column("organization_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "(kind = 'correction') = (corrects_run_id IS NOT NULL)",
+            name=op.f("ck_payroll_runs_correction_target"),
+        ),
+        sa.CheckConstraint(
+            "month ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'", name=op.f("ck_payroll_runs_month_format")
+        ),
+        sa.CheckConstraint(
+            "employees_done >= 0 AND employees_done <= employees_total",
+            name=op.f("ck_payroll_runs_progress"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["corrects_run_id"],
+            ["payroll_runs.id"],
+            name=op.f("fk_payroll_runs_corrects_run_id_payroll_runs"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["users.id"],
+            name=op.f("fk_payroll_runs_created_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["finalized_by_id"],
+            ["users.id"],
+            name=op.f("fk_payroll_runs_finalized_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_payroll_runs_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["superseded_by_id"],
+            ["payroll_runs.id"],
+            name=op.f("fk_payroll_runs_superseded_by_id_payroll_runs"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payroll_runs")),
+    )
+    op.create_index(
+        op.f("ix_payroll_runs_organization_id"), "payroll_runs", ["organization_id"], unique=False
+    )
+    op.create_index(
+        "uq_payroll_runs_final_month",
+        "payroll_runs",
+        ["organization_id", "month"],
+        unique=True,
+        postgresql_where=sa.text("status = 'finalized'"),
+    )
+    op.create_index(
+        "uq_payroll_runs_open_month",
+        "payroll_runs",
+        ["organization_id", "month"],
+        unique=True,
+        postgresql_where=sa.text("status IN ('draft', 'review')"),
+    )
+    op.create_table(
+        "policy_documents",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("mime_type", sa.String(length=100), nullable=False),
+        sa.Column("size_bytes", sa.Integer(), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("indexed_hash", sa.String(length=64), nullable=True),
+        sa.Column("content", sa.LargeBinary(), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "PENDING",
+                "PROCESSING",
+                "READY",
+                "FAILED",
+                name="documentstatus",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("error_code", sa.String(length=64), nullable=True),
+        sa.Column("error_message", sa.Text(), nullable=True),
+        sa.Column("chunks_total", sa.Integer(), nullable=False),
+        sa.Column("chunks_done", sa.Integer(), nullable=False),
+        sa.Column("uploaded_by", sa.BigInteger(), nullable=True),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("organization_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "chunks_done >= 0 AND chunks_done <= chunks_total",
+            name=op.f("ck_policy_documents_progress_range"),
+        ),
+        sa.CheckConstraint("size_bytes >= 0", name=op.f("ck_policy_documents_size_positive")),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_policy_documents_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["uploaded_by"],
+            ["users.id"],
+            name=op.f("fk_policy_documents_uploaded_by_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_policy_documents")),
+        sa.UniqueConstraint(
+            "organization_id", "filename", name=op.f("uq_policy_documents_organization_id_filename")
+        ),
+    )
+    op.create_index(
+        op.f("ix_policy_documents_organization_id"),
+        "policy_documents",
+        ["organization_id"],
+        unique=False,
+    )
+    op.create_table(
         "refresh_tokens",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
@@ -705,11 +953,218 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_reviews_organization_id"), "reviews", ["organization_id"], unique=False
     )
+    op.create_table(
+        "salary_structures",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("employee_id", sa.BigInteger(), nullable=False),
+        sa.Column("effective_from", sa.Date(), nullable=False),
+        sa.Column("effective_to", sa.Date(), nullable=True),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("basic_pay", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("components", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("bank_account", sa.String(length=64), nullable=True),
+        sa.Column("created_by_id", sa.BigInteger(), nullable=True),
+        sa.Column("organization_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint("basic_pay > 0", name=op.f("ck_salary_structures_basic_positive")),
+        sa.CheckConstraint(
+            "effective_to IS NULL OR effective_to >= effective_from",
+            name=op.f("ck_salary_structures_dates_in_order"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["users.id"],
+            name=op.f("fk_salary_structures_created_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["employee_id"],
+            ["users.id"],
+            name=op.f("fk_salary_structures_employee_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_salary_structures_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_salary_structures")),
+        sa.UniqueConstraint(
+            "employee_id",
+            "effective_from",
+            name=op.f("uq_salary_structures_employee_id_effective_from"),
+        ),
+    )
+    op.create_index(
+        "ix_salary_structures_org_dates",
+        "salary_structures",
+        ["organization_id", "effective_from"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_salary_structures_organization_id"),
+        "salary_structures",
+        ["organization_id"],
+        unique=False,
+    )
+    op.create_table(
+        "payslips",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("run_id", sa.BigInteger(), nullable=False),
+        sa.Column("employee_id", sa.BigInteger(), nullable=False),
+        sa.Column("structure_id", sa.BigInteger(), nullable=True),
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column("employee_name", sa.String(length=200), nullable=False),
+        sa.Column("department", sa.String(length=200), nullable=True),
+        sa.Column("bank_account", sa.String(length=64), nullable=True),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("working_days", sa.Numeric(precision=6, scale=1), nullable=False),
+        sa.Column("paid_days", sa.Numeric(precision=6, scale=1), nullable=False),
+        sa.Column("gross", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("taxable_pay", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("paye", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("total_deductions", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("net_pay", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("employer_contributions", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("employer_cost", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("lines", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("organization_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint("net_pay >= 0", name=op.f("ck_payslips_net_non_negative")),
+        sa.CheckConstraint(
+            "paid_days >= 0 AND paid_days <= working_days", name=op.f("ck_payslips_paid_days_range")
+        ),
+        sa.ForeignKeyConstraint(
+            ["employee_id"],
+            ["users.id"],
+            name=op.f("fk_payslips_employee_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_payslips_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["payroll_runs.id"],
+            name=op.f("fk_payslips_run_id_payroll_runs"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["structure_id"],
+            ["salary_structures.id"],
+            name=op.f("fk_payslips_structure_id_salary_structures"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payslips")),
+        sa.UniqueConstraint("run_id", "employee_id", name=op.f("uq_payslips_run_id_employee_id")),
+    )
+    op.create_index(op.f("ix_payslips_employee_id"), "payslips", ["employee_id"], unique=False)
+    op.create_index(
+        "ix_payslips_org_employee_month",
+        "payslips",
+        ["organization_id", "employee_id", "month"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_payslips_organization_id"), "payslips", ["organization_id"], unique=False
+    )
+    op.create_table(
+        "policy_chunks",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("organization_id", sa.BigInteger(), nullable=False),
+        sa.Column("document_id", sa.BigInteger(), nullable=False),
+        sa.Column("ordinal", sa.Integer(), nullable=False),
+        sa.Column("heading_path", postgresql.ARRAY(sa.Text()), nullable=False),
+        sa.Column("heading", sa.Text(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("quote", sa.Text(), nullable=False),
+        sa.Column("embedding", pgvector.sqlalchemy.Vector(384), nullable=False),
+        sa.Column("embedding_model", sa.String(length=128), nullable=False),
+        sa.Column("embedding_dim", sa.Integer(), nullable=False),
+        sa.Column(
+            "tsv",
+            postgresql.TSVECTOR(),
+            sa.Computed(
+                "setweight(to_tsvector('simple'::regconfig, heading), 'A') || setweight(to_tsvector('simple'::regconfig, text), 'B')",
+                persisted=True,
+            ),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["document_id"],
+            ["policy_documents.id"],
+            name=op.f("fk_policy_chunks_document_id_policy_documents"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_policy_chunks_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_policy_chunks")),
+        sa.UniqueConstraint(
+            "document_id", "ordinal", name=op.f("uq_policy_chunks_document_id_ordinal")
+        ),
+    )
+    op.create_index(
+        op.f("ix_policy_chunks_document_id"), "policy_chunks", ["document_id"], unique=False
+    )
+    op.create_index(
+        "ix_policy_chunks_embedding_hnsw",
+        "policy_chunks",
+        ["embedding"],
+        unique=False,
+        postgresql_using="hnsw",
+        postgresql_with={"m": 16, "ef_construction": 64},
+        postgresql_ops={"embedding": "vector_cosine_ops"},
+    )
+    op.create_index(
+        "ix_policy_chunks_org_model",
+        "policy_chunks",
+        ["organization_id", "embedding_model"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_policy_chunks_tsv", "policy_chunks", ["tsv"], unique=False, postgresql_using="gin"
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_index("ix_policy_chunks_tsv", table_name="policy_chunks", postgresql_using="gin")
+    op.drop_index("ix_policy_chunks_org_model", table_name="policy_chunks")
+    op.drop_index(
+        "ix_policy_chunks_embedding_hnsw",
+        table_name="policy_chunks",
+        postgresql_using="hnsw",
+        postgresql_with={"m": 16, "ef_construction": 64},
+        postgresql_ops={"embedding": "vector_cosine_ops"},
+    )
+    op.drop_index(op.f("ix_policy_chunks_document_id"), table_name="policy_chunks")
+    op.drop_table("policy_chunks")
+    op.drop_index(op.f("ix_payslips_organization_id"), table_name="payslips")
+    op.drop_index("ix_payslips_org_employee_month", table_name="payslips")
+    op.drop_index(op.f("ix_payslips_employee_id"), table_name="payslips")
+    op.drop_table("payslips")
+    op.drop_index(op.f("ix_salary_structures_organization_id"), table_name="salary_structures")
+    op.drop_index("ix_salary_structures_org_dates", table_name="salary_structures")
+    op.drop_table("salary_structures")
     op.drop_index(op.f("ix_reviews_organization_id"), table_name="reviews")
     op.drop_index(op.f("ix_reviews_employee_id"), table_name="reviews")
     op.drop_table("reviews")
@@ -717,6 +1172,20 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_refresh_tokens_organization_id"), table_name="refresh_tokens")
     op.drop_index(op.f("ix_refresh_tokens_family_id"), table_name="refresh_tokens")
     op.drop_table("refresh_tokens")
+    op.drop_index(op.f("ix_policy_documents_organization_id"), table_name="policy_documents")
+    op.drop_table("policy_documents")
+    op.drop_index(
+        "uq_payroll_runs_open_month",
+        table_name="payroll_runs",
+        postgresql_where=sa.text("status IN ('draft', 'review')"),
+    )
+    op.drop_index(
+        "uq_payroll_runs_final_month",
+        table_name="payroll_runs",
+        postgresql_where=sa.text("status = 'finalized'"),
+    )
+    op.drop_index(op.f("ix_payroll_runs_organization_id"), table_name="payroll_runs")
+    op.drop_table("payroll_runs")
     op.drop_index("ix_notifications_status", table_name="notifications")
     op.drop_index(op.f("ix_notifications_recipient_id"), table_name="notifications")
     op.drop_index(op.f("ix_notifications_organization_id"), table_name="notifications")
@@ -729,6 +1198,10 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_idempotency_keys_organization_id"), table_name="idempotency_keys")
     op.drop_index("ix_idempotency_keys_created_at", table_name="idempotency_keys")
     op.drop_table("idempotency_keys")
+    op.drop_index(op.f("ix_hr_cases_organization_id"), table_name="hr_cases")
+    op.drop_index("ix_hr_cases_org_status", table_name="hr_cases")
+    op.drop_index(op.f("ix_hr_cases_employee_id"), table_name="hr_cases")
+    op.drop_table("hr_cases")
     op.drop_index(
         "uq_attendance_one_open_shift",
         table_name="attendance_records",
