@@ -117,3 +117,28 @@ def test_preview_shows_the_result_and_writes_nothing(session: Session) -> None:
         preview = preview_tool(session, team.actor("employee"), "clock_in", {})
     assert preview.summary == "Clocked in at 08:03, 3 minutes late."
     assert [session.scalar(q) for q in counts] == before
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "field"),
+    [
+        ("report_issue", {"category": "safety", "text": "loose\x00cable"}, "text"),
+        (
+            "submit_review",
+            {
+                "employee_id": 1,
+                "period": "2026-Q3",
+                "overall_score": 4,
+                "kpi_scores": {"sales\x00": 4},
+            },
+            "kpi_scores",
+        ),
+        ("clock_in", {"note": "\x00"}, "note"),
+    ],
+)
+def test_nul_characters_are_refused_before_the_database(
+    session: Session, name: str, args: dict, field: str
+) -> None:
+    with pytest.raises(Invalid) as err:
+        run_tool(session, _actor(Role.HR), name, args)
+    assert [e["field"] for e in err.value.details["errors"]] == [field]
