@@ -143,6 +143,11 @@ CASES = [
     ),
     ("likizo ya uzazi ni siku ngapi?", "search_policy", {}),
     ("am I allowed to wear sandals at work?", "search_policy", {}),
+    ("what would my net be on 120,000?", "salary_preview", {"gross": "120000"}),
+    ("how much tax on 85.5k", "salary_preview", {"gross": "85500"}),
+    ("take home pay for 95000 please", "salary_preview", {"gross": "95000"}),
+    ("nikilipwa 150,000 nitapata ngapi baada ya makato?", "salary_preview", {"gross": "150000"}),
+    ("approve request 12", "approve_leave", {"request_id": 12}),
 ]
 
 

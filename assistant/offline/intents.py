@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from assistant.offline.conversation import Conversation
@@ -178,6 +179,30 @@ _REVIEW_NAME = re.compile(
     r"(?P<name>[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?)"
 )
 _APPROVE_NAME = re.compile(r"\b(?P<name>[A-Z][a-z'-]+)(?:'s|’s)\b|\bya (?P<name2>[A-Z][a-z'-]+)\b")
+NET_PAY = (
+    "net", "take home", "take-home", "after tax", "tax on", "how much tax", "paye on",
+    "baada ya makato", "makato", "nitapata", "nitabaki na", "kodi", "nitalipwa",
+)  # fmt: skip
+# 120,000 · 120 000 · 120000 · 120k · 85.5k: a monthly amount, not a request number.
+_AMOUNT = re.compile(
+    r"(?<![\w.,])(?:(\d{1,3}(?:[, ]\d{3})+|\d{4,})(?:\.\d{1,2})?|(\d+(?:\.\d+)?)\s*k)(?![\w])",
+    re.IGNORECASE,
+)
+
+
+def _gross_amount(text: str) -> str | None:
+    """The monthly gross named in a "what would my net be on 120,000?" question."""
+    match = _AMOUNT.search(text)
+    if match is None:
+        return None
+    if match.group(2) is not None:
+        amount = Decimal(match.group(2)) * 1000
+        whole = amount.to_integral_value()
+        return str(whole if amount == whole else amount.quantize(Decimal("0.01")))
+    whole = match.group(0).replace(",", "").replace(" ", "")
+    return whole
+
+
 _MOOD_NUMBER = re.compile(
     r"\b(?:mood|hali yangu|feeling|najisikia|score)\b\D{0,12}(?P<n>[1-5])\b"
     r"|\b(?P<n2>[1-5])\s*/\s*5\b"
@@ -212,6 +237,9 @@ def understand(text: str, conv: Conversation) -> Understood:
         if reason := _reason(text):
             args["reason"] = reason
         return Intent("cancel_leave", args)
+
+    if has_any(words, NET_PAY) and (gross := _gross_amount(text)):
+        return Intent("salary_preview", {"gross": gross})
 
     if has_any(words, PAYSLIP) or _payslip_sw(words):
         return _payslip(norm, words, today)

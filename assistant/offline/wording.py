@@ -479,6 +479,15 @@ def _sw_ask_hr(data: dict[str, Any], tz: str) -> str:
     return f"Nimepeleka swali lako kwa hr{ref}. Watakujibu hapa hapa."
 
 
+def _sw_salary_preview(data: dict[str, Any], tz: str) -> str:
+    cur = data.get("currency", "")
+    return (
+        f"Kwa mshahara ghafi wa {cur} {_money(data['gross_pay'])} kwa mwezi: "
+        f"PAYE {cur} {_money(data['paye'])}, makato yote {cur} "
+        f"{_money(data['total_deductions'])}, utapokea {cur} {_money(data['net_pay'])}."
+    )
+
+
 def _sw_generic(data: dict[str, Any], tz: str) -> str:
     summary = data.get("summary")
     return f"Imekamilika. {summary}" if summary else "Imekamilika."
@@ -491,6 +500,7 @@ _SWAHILI = {
     "list_leave_requests": _sw_requests,
     "leave_balance": _sw_balance,
     "fetch_payslip": _sw_payslip,
+    "salary_preview": _sw_salary_preview,
     "list_payslips": _sw_payslips,
     "clock_in": _sw_shift,
     "clock_out": _sw_shift,
