@@ -65,7 +65,9 @@ DEMO_ORG = DemoOrganization(
     work_start=time(8, 0),
     grace_minutes=10,
     geofence_mode=GeofenceMode.FLAG,
-    default_annual_leave_days=15,
+    # The Employment Act 2007 (s. 28) gives at least 21 working days; the column's
+    # default of 15 applies only to employers who never set their own.
+    default_annual_leave_days=21,
 )
 DEMO_SITE = DemoSite(
     name="Jua Kali Foods factory, Industrial Area Nairobi",

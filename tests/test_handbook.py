@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from hrcore.documents.models import PolicyChunk, PolicyDocument
 from hrcore.leave.service import ensure_default_leave_types
+from hrcore.seed import DEMO_ORG
 from knowledge.handbook import handbook_documents, seed_handbook
 from knowledge.ingest import prepare
 from tests.factories import make_org
@@ -128,6 +129,7 @@ def test_the_leave_figures_are_the_ones_the_app_enforces(session: Session) -> No
     assert "31 March" in leave
     # The Employment Act's minimum (section 28): 21 working days a year.
     assert "21 working days" in leave
+    assert DEMO_ORG.default_annual_leave_days == 21  # the app grants what the handbook says
 
 
 def test_the_working_time_figures_are_the_ones_the_app_enforces() -> None:

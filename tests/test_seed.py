@@ -122,7 +122,7 @@ def test_demo_employer_is_created_as_designed(session: Session) -> None:
     assert demo.work_start == time(8, 0)
     assert demo.grace_minutes == 10
     assert demo.geofence_mode is GeofenceMode.FLAG
-    assert demo.default_annual_leave_days == 15
+    assert demo.default_annual_leave_days == 21  # Kenyan statutory minimum
 
     sites = session.scalars(select(Site).where(Site.organization_id == demo.id)).all()
     assert len(sites) == 1
