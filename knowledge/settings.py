@@ -27,7 +27,7 @@ class KnowledgeSettings(BaseSettings):
     )
     # Below this many chunks an organization is searched exactly (see knowledge/README.md).
     exact_search_max_chunks: int = Field(
-        default=20_000, ge=0, validation_alias="AJIRA_EXACT_SEARCH_MAX_CHUNKS"
+        default=3_000, ge=0, validation_alias="AJIRA_EXACT_SEARCH_MAX_CHUNKS"
     )
 
 
