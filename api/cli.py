@@ -100,20 +100,23 @@ def _seed_handbook() -> None:
     from hrcore.people.models import Organization
     from knowledge.embeddings import CachedEmbedder, get_embedder
     from knowledge.handbook import handbook_documents, seed_handbook
+    from knowledge.ingest import content_hash
 
     with unit_of_work() as session:
         org_id = session.scalar(select(Organization.id).where(Organization.slug == "demo"))
         if org_id is None:
             return
-        indexed = set(
-            session.scalars(
-                select(PolicyDocument.filename).where(
-                    PolicyDocument.organization_id == org_id,
-                    PolicyDocument.indexed_hash == PolicyDocument.content_hash,
+        indexed = dict(
+            session.execute(
+                select(PolicyDocument.filename, PolicyDocument.indexed_hash).where(
+                    PolicyDocument.organization_id == org_id
                 )
-            )
+            ).all()
         )
-        if {path.name for _, path in handbook_documents()} <= indexed:
+        if all(
+            indexed.get(path.name) == content_hash(path.read_bytes())
+            for _, path in handbook_documents()
+        ):
             return
         with out().status("Indexing the demo policy handbook (first run only, about a minute)..."):
             # Cached on disk: re-seeding a fresh database embeds nothing twice.

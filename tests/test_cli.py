@@ -1,4 +1,6 @@
+import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -217,3 +219,26 @@ def test_seed_demo_indexes_the_policy_handbook_once(runner: CliRunner, session: 
     again = runner.invoke(app, ["seed-demo"])
     assert "Indexing" not in again.output
     assert session.scalar(select(func.count()).select_from(PolicyChunk)) == chunks
+
+
+def test_seed_demo_reindexes_a_handbook_document_that_changed(
+    runner: CliRunner, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import select
+
+    import knowledge.handbook as handbook
+    from hrcore.documents.models import PolicyDocument
+
+    assert runner.invoke(app, ["seed-demo"]).exit_code == 0
+    title, original = handbook.handbook_documents()[0]
+    edited = tmp_path / original.name
+    edited.write_bytes(original.read_bytes() + b"\n\n## Added section\n\nA new rule.\n")
+    monkeypatch.setattr(handbook, "handbook_documents", lambda: [(title, edited)])
+
+    result = runner.invoke(app, ["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "Indexed" in result.output
+    document = session.scalars(
+        select(PolicyDocument).where(PolicyDocument.filename == original.name)
+    ).one()
+    assert document.indexed_hash == hashlib.sha256(edited.read_bytes()).hexdigest()

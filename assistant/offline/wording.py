@@ -246,10 +246,11 @@ def word_policy(data: dict[str, Any], lang: str) -> str:
     lines = ["Sera inasema:" if sw else "Here is what the policy says:"]
     sources = []
     for n, result in enumerate(results, start=1):
-        quote = " ".join(str(result.get("quote", "")).split())
-        if len(quote) > 400:
-            quote = quote[:397].rsplit(" ", 1)[0] + "…"
-        lines.append(f"“{quote}” [{n}]")
+        if n == 1:  # the best passage is quoted; the next ones are offered as sources
+            quote = " ".join(str(result.get("quote", "")).split())
+            if len(quote) > 400:
+                quote = quote[:397].rsplit(" ", 1)[0] + "…"
+            lines.append(f"“{quote}” [{n}]")
         cite = citations.get(n, result)
         section = " › ".join(str(h) for h in cite.get("heading_path") or [])
         title = cite.get("document_title") or result.get("document_title") or ""
