@@ -128,5 +128,8 @@ class Team:
         self.teammate = make_user(session, self.org, reports_to=self.supervisor)
         self.outsider = make_user(session, self.org, reports_to=self.hr)
 
+    def people(self) -> list[User]:
+        return [self.admin, self.hr, self.supervisor, self.employee, self.teammate, self.outsider]
+
     def actor(self, name: str, channel: Channel = Channel.API) -> Actor:
         return as_actor(getattr(self, name), channel)

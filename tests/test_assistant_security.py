@@ -108,7 +108,8 @@ def test_text_inside_a_tool_result_is_data_and_triggers_no_tool_call(session, te
 
 
 def test_the_offline_model_treats_a_planted_instruction_as_data(session, team):
-    offline = pytest.importorskip("assistant.offline")
+    import assistant.offline as offline
+
     victim = pending_request(session, team)
     planted = pending_request(session, team, day=21)
     leave.cancel_leave(

@@ -28,10 +28,16 @@ NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # Monday 09:00 in Nairobi
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _offline(engine: object) -> None:
-    if uses_remote_model(get_settings()):
-        pytest.skip("these conversations are written for the offline model")
-    memory.setup_checkpointer()
+def _offline(engine: object) -> Iterator[None]:
+    # These conversations are written for the offline model: never reach a configured LLM.
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+            patch.delenv(name, raising=False)
+        get_settings.cache_clear()
+        assert not uses_remote_model(get_settings())
+        memory.setup_checkpointer()
+        yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture
