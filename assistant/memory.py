@@ -5,13 +5,23 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
+from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
-from langchain.agents.middleware import AgentMiddleware, AgentState
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, RemoveMessage
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    BaseCheckpointSaver,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+)
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-from langgraph.runtime import Runtime
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -76,6 +86,218 @@ async def close_async_checkpointer() -> None:
         await saver.conn.close()
 
 
+@dataclass
+class _LatestRead:
+    """The turn's own read of its thread's latest checkpoint, until the graph takes it."""
+
+    thread_id: str
+    saved: CheckpointTuple | None = None
+    ready: bool = False
+
+
+_latest: ContextVar[_LatestRead | None] = ContextVar("ajira_latest_checkpoint", default=None)
+
+
+@contextmanager
+def turn_reads(thread_id: str) -> Iterator[None]:
+    """Within a turn on `thread_id`, a run reuses the turn's read of the latest checkpoint."""
+    token = _latest.set(_LatestRead(thread_id))
+    try:
+        yield
+    finally:
+        _latest.reset(token)
+
+
+def _is_latest_of(config: RunnableConfig, thread_id: str) -> bool:
+    conf = config.get("configurable") or {}
+    return (
+        conf.get("thread_id") == thread_id
+        and not conf.get("checkpoint_ns")
+        and not conf.get("checkpoint_id")
+    )
+
+
+class ReadOnceSaver(BaseCheckpointSaver[Any]):
+    """A checkpointer that spares a run its first read when the turn has just made it.
+
+    A turn reads the thread's latest checkpoint to see whether a confirmation is waiting
+    (`read_latest`), and the graph run that follows would read the very same row again.
+    Inside `turn_reads`, that second read is served from the first one, once; any write
+    forgets it. Everything else goes to the wrapped checkpointer unchanged.
+    """
+
+    def __init__(self, inner: BaseCheckpointSaver[Any]) -> None:
+        # No super().__init__(): `serde` belongs to the wrapped checkpointer.
+        self.inner = inner
+
+    @property  # type: ignore[override]
+    def serde(self) -> Any:
+        """The wrapped checkpointer's serializer."""
+        return self.inner.serde
+
+    @property
+    def config_specs(self) -> list[Any]:
+        """The wrapped checkpointer's configuration options."""
+        return self.inner.config_specs
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def read_latest(self, config: RunnableConfig) -> CheckpointTuple | None:
+        """The thread's latest checkpoint; the turn's next run reuses this read."""
+        saved = await self.inner.aget_tuple(config)
+        held = _latest.get()
+        if held is not None and _is_latest_of(config, held.thread_id):
+            held.saved, held.ready = saved, True
+        return saved
+
+    def _forget(self) -> None:
+        held = _latest.get()
+        if held is not None:
+            held.saved, held.ready = None, False
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        """The checkpoint for `config`; the turn's own read of the latest one, once."""
+        held = _latest.get()
+        if held is not None and held.ready and _is_latest_of(config, held.thread_id):
+            saved = held.saved
+            held.saved, held.ready = None, False
+            return saved
+        return await self.inner.aget_tuple(config)
+
+    async def aput(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """Save a checkpoint."""
+        self._forget()
+        return await self.inner.aput(config, checkpoint, metadata, new_versions)
+
+    async def aput_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        """Save a task's pending writes."""
+        self._forget()
+        await self.inner.aput_writes(config, writes, task_id, task_path)
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        """Forget a thread."""
+        self._forget()
+        await self.inner.adelete_thread(thread_id)
+
+    async def adelete_for_runs(self, run_ids: Any) -> None:
+        """Delete the checkpoints of some runs."""
+        self._forget()
+        await self.inner.adelete_for_runs(run_ids)
+
+    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        """Copy a thread."""
+        self._forget()
+        await self.inner.acopy_thread(source_thread_id, target_thread_id)
+
+    async def aprune(self, thread_ids: Any, *, strategy: str = "keep_latest") -> None:
+        """Prune old checkpoints."""
+        self._forget()
+        await self.inner.aprune(thread_ids, strategy=strategy)
+
+    def alist(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        """List checkpoints."""
+        return self.inner.alist(config, filter=filter, before=before, limit=limit)
+
+    async def aget_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, Any]:
+        """The wrapped checkpointer's delta history."""
+        return await self.inner.aget_delta_channel_history(config=config, channels=channels)
+
+    # The synchronous API: no turn state to reuse, so straight through.
+    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        """The checkpoint for `config`."""
+        return self.inner.get_tuple(config)
+
+    def list(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> Iterator[CheckpointTuple]:
+        """List checkpoints."""
+        return self.inner.list(config, filter=filter, before=before, limit=limit)
+
+    def put(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """Save a checkpoint."""
+        self._forget()
+        return self.inner.put(config, checkpoint, metadata, new_versions)
+
+    def put_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        """Save a task's pending writes."""
+        self._forget()
+        self.inner.put_writes(config, writes, task_id, task_path)
+
+    def delete_thread(self, thread_id: str) -> None:
+        """Forget a thread."""
+        self._forget()
+        self.inner.delete_thread(thread_id)
+
+    def delete_for_runs(self, run_ids: Any) -> None:
+        """Delete the checkpoints of some runs."""
+        self._forget()
+        self.inner.delete_for_runs(run_ids)
+
+    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        """Copy a thread."""
+        self._forget()
+        self.inner.copy_thread(source_thread_id, target_thread_id)
+
+    def prune(self, thread_ids: Any, *, strategy: str = "keep_latest") -> None:
+        """Prune old checkpoints."""
+        self._forget()
+        self.inner.prune(thread_ids, strategy=strategy)
+
+    def get_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, Any]:
+        """The wrapped checkpointer's delta history."""
+        return self.inner.get_delta_channel_history(config=config, channels=channels)
+
+    def get_next_version(self, current: Any, channel: None) -> Any:
+        """The wrapped checkpointer's next channel version."""
+        return self.inner.get_next_version(current, channel)
+
+    def with_allowlist(self, extra_allowlist: Collection[tuple[str, ...]]) -> ReadOnceSaver:
+        """The same wrapper around the wrapped checkpointer's allow-listed clone."""
+        inner = self.inner.with_allowlist(extra_allowlist)
+        return self if inner is self.inner else ReadOnceSaver(inner)
+
+
 def messages_to_drop(messages: list[AnyMessage], max_messages: int) -> list[AnyMessage]:
     """The oldest messages to forget so at most about `max_messages` remain.
 
@@ -91,22 +313,3 @@ def messages_to_drop(messages: list[AnyMessage], max_messages: int) -> list[AnyM
     while cut > 0 and isinstance(messages[cut - 1], AIMessage) and messages[cut - 1].tool_calls:
         cut -= 1
     return messages[:cut]
-
-
-class TrimHistory(AgentMiddleware):
-    """Before each model call, forget whole old turns beyond `max_messages`."""
-
-    def __init__(self, max_messages: int = MAX_MESSAGES) -> None:
-        super().__init__()
-        self.max_messages = max_messages
-
-    def before_model(self, state: AgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        drop = messages_to_drop(state["messages"], self.max_messages)
-        if not drop:
-            return None
-        return {"messages": [RemoveMessage(id=m.id) for m in drop if m.id]}
-
-    async def abefore_model(
-        self, state: AgentState, runtime: Runtime[Any]
-    ) -> dict[str, Any] | None:
-        return self.before_model(state, runtime)

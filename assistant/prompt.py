@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
+from langchain.agents.middleware import ModelRequest
 from langchain_core.messages import SystemMessage
 
 from assistant.context import AssistantContext
@@ -49,23 +47,9 @@ def build_system_prompt(ctx: AssistantContext) -> str:
     )
 
 
-class SystemPromptMiddleware(AgentMiddleware):
-    """Set the system prompt from the run's `AssistantContext` before each model call."""
-
-    def _with_prompt(self, request: ModelRequest) -> ModelRequest:
-        ctx = request.runtime.context
-        if not isinstance(ctx, AssistantContext):
-            raise TypeError("the assistant needs an AssistantContext on every run")
-        return request.override(system_message=SystemMessage(build_system_prompt(ctx)))
-
-    def wrap_model_call(
-        self, request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]
-    ) -> ModelResponse:
-        return handler(self._with_prompt(request))
-
-    async def awrap_model_call(
-        self,
-        request: ModelRequest,
-        handler: Callable[[ModelRequest], Awaitable[ModelResponse]],
-    ) -> ModelResponse:
-        return await handler(self._with_prompt(request))
+def with_system_prompt(request: ModelRequest) -> ModelRequest:
+    """`request` with the system prompt built from the run's `AssistantContext`."""
+    ctx = request.runtime.context
+    if not isinstance(ctx, AssistantContext):
+        raise TypeError("the assistant needs an AssistantContext on every run")
+    return request.override(system_message=SystemMessage(build_system_prompt(ctx)))

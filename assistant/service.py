@@ -7,28 +7,28 @@ import json
 import logging
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, HumanMessage, ToolMessage
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot
+from sqlalchemy import select
 
 from assistant.adapter import INTERNAL_ERROR, tools_for_actor
 from assistant.agent import ModelUnavailable, build_agent
 from assistant.context import AssistantContext
 from assistant.language import confirmation_answer, detect_language
-from assistant.memory import MAX_MESSAGES, async_checkpointer
+from assistant.memory import MAX_MESSAGES, ReadOnceSaver, async_checkpointer, turn_reads
 from hrcore.actor import Actor, Role
 from hrcore.config import get_settings
 from hrcore.db import unit_of_work
 from hrcore.errors import HRError, NotFound
-from hrcore.people.models import User
-from hrcore.people.service import get_organization, set_language
-from hrcore.tenancy import get_for_org
+from hrcore.people.models import Organization, User
+from hrcore.people.service import set_language
 from tools.registry import get_tool, preview_tool
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,69 @@ class _Preview:
 
 
 Sink = Callable[[dict[str, Any]], None]
+_A = TypeVar("_A")
+_B = TypeVar("_B")
+
+#: The channel LangGraph keeps a run's interrupts in (pending writes, stream updates).
+_INTERRUPT = "__interrupt__"
+
+
+@dataclass
+class _State:
+    """What a turn needs of the conversation: its messages and what waits for a yes."""
+
+    messages: list[AnyMessage]
+    #: LangGraph `Interrupt`s; their `value` holds the HITL `action_requests`.
+    interrupts: list[Any]
+    #: The checkpoint's own config (a restore point) when read from the checkpointer.
+    config: dict[str, Any] | None = None
+
+
+async def _read_state(
+    agent: CompiledStateGraph[Any, Any, Any, Any],
+    saver: BaseCheckpointSaver,
+    config: dict[str, Any],
+) -> _State:
+    """The thread's latest checkpoint in one read, without building a full state snapshot."""
+    if isinstance(saver, ReadOnceSaver):
+        saved = await saver.read_latest(config)  # type: ignore[arg-type]
+    else:
+        saved = await saver.aget_tuple(config)  # type: ignore[arg-type]
+    if saved is None:
+        return _State(messages=[], interrupts=[])
+    interrupts: list[Any] = []
+    for _task, channel, value in saved.pending_writes or []:
+        if channel == _INTERRUPT:
+            interrupts.extend(value if isinstance(value, list | tuple) else [value])
+        else:
+            # Writes a failed run left behind belong in the state: let LangGraph apply them.
+            return _snapshot_state(await agent.aget_state(config))  # type: ignore[arg-type]
+    return _State(
+        messages=list(saved.checkpoint["channel_values"].get("messages") or []),
+        interrupts=interrupts,
+        config=dict(saved.config),
+    )
+
+
+def _snapshot_state(snapshot: StateSnapshot) -> _State:
+    return _State(
+        messages=list(snapshot.values.get("messages") or []),
+        interrupts=list(snapshot.interrupts),
+        config=dict(snapshot.config),
+    )
+
+
+async def _both(first: Awaitable[_A], second: Awaitable[_B]) -> tuple[_A, _B]:
+    """Await two independent steps at once; an error of either is raised as itself."""
+    task = asyncio.ensure_future(second)
+    try:
+        result = await first
+    except BaseException:
+        task.cancel()
+        # Collect the other step's outcome so a failure of both is not reported twice.
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        raise
+    return result, await task
 
 
 @dataclass
@@ -112,6 +175,7 @@ class _Turn:
     agent: CompiledStateGraph[Any, Any, Any, Any]
     config: dict[str, Any]
     sink: Sink | None
+    state: _State
     rejected_ids: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
     streamed: str = ""
@@ -131,7 +195,7 @@ class Assistant:
         self._model = model
         self._checkpointer = checkpointer
         self._max_messages = max_messages
-        self._agents: dict[tuple[Role, int], tuple[BaseCheckpointSaver, Any]] = {}
+        self._agents: dict[tuple[Role, int], tuple[BaseCheckpointSaver, ReadOnceSaver, Any]] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._background: set[asyncio.Task[Any]] = set()
 
@@ -185,7 +249,8 @@ class Assistant:
         if lock is None:
             lock = self._locks.setdefault(thread_id, asyncio.Lock())
         async with lock:
-            return await self._turn(actor, message, conversation_id, thread_id, sink)
+            with turn_reads(thread_id):
+                return await self._turn(actor, message, conversation_id, thread_id, sink)
 
     async def _turn(
         self,
@@ -195,17 +260,14 @@ class Assistant:
         thread_id: str,
         sink: Sink | None,
     ) -> TurnResult:
-        ctx = await asyncio.to_thread(_load_context, actor, message)
         saver, agent = await self._agent_for(actor)
-        turn = _Turn(
-            actor=actor,
-            ctx=ctx,
-            agent=agent,
-            config={"configurable": {"thread_id": thread_id}},
-            sink=sink,
+        config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
+        # The user's facts and the conversation come from two connections: read both at once.
+        ctx, before = await _both(
+            asyncio.to_thread(_load_context, actor, message), _read_state(agent, saver, config)
         )
-        before = await agent.aget_state(turn.config)
-        seen = {m.id for m in before.values.get("messages", [])}
+        turn = _Turn(actor=actor, ctx=ctx, agent=agent, config=config, sink=sink, state=before)
+        seen = {m.id for m in before.messages}
         restore_point = before
         pending: PendingAction | None = None
         try:
@@ -218,33 +280,32 @@ class Assistant:
                 else:
                     await self._resume(turn, before, approve=False, reason=REJECT_MOVED_ON)
                     turn.notes.append(MOVED_ON_NOTE[ctx.language])
-                    restore_point = await agent.aget_state(turn.config)
+                    restore_point = await _read_state(agent, saver, config)
                     await self._drive(turn, {"messages": [HumanMessage(message)]})
             else:
                 await self._drive(turn, {"messages": [HumanMessage(message)]})
             pending = await self._settle_interrupts(turn)
         except ModelUnavailable:
             return await self._model_failed(turn, saver, thread_id, restore_point, conversation_id)
-        final = await agent.aget_state(turn.config)
-        return self._result(turn, final, seen, pending, conversation_id)
+        return self._result(turn, turn.state, seen, pending, conversation_id)
 
-    async def _agent_for(self, actor: Actor) -> tuple[BaseCheckpointSaver, Any]:
+    async def _agent_for(self, actor: Actor) -> tuple[ReadOnceSaver, Any]:
+        """The compiled agent of the actor's role (built once) and its checkpointer."""
         saver = self._checkpointer or await async_checkpointer()
         key = (actor.role, id(saver))
         cached = self._agents.get(key)
         if cached is None or cached[0] is not saver:
+            wrapped = ReadOnceSaver(saver)
             agent = build_agent(
                 self.model,
                 tools_for_actor(actor),
-                checkpointer=saver,
+                checkpointer=wrapped,
                 max_messages=self._max_messages,
             )
-            cached = self._agents[key] = (saver, agent)
-        return cached
+            cached = self._agents[key] = (saver, wrapped, agent)
+        return cached[1], cached[2]
 
-    async def _resume(
-        self, turn: _Turn, state: StateSnapshot, *, approve: bool, reason: str = ""
-    ) -> None:
+    async def _resume(self, turn: _Turn, state: _State, *, approve: bool, reason: str = "") -> None:
         requests = _action_requests(state)
         if not approve:
             turn.rejected_ids |= _pending_call_ids(state)
@@ -256,7 +317,8 @@ class Assistant:
     async def _settle_interrupts(self, turn: _Turn) -> PendingAction | None:
         """Preview what waits for a yes; refuse at once what would fail anyway."""
         for round_ in range(MAX_PREVIEW_ROUNDS):
-            state = await turn.agent.aget_state(turn.config)
+            # The state the last run ended in: no need to read it back from the database.
+            state = turn.state
             requests = _action_requests(state)
             if not requests:
                 return None
@@ -287,51 +349,78 @@ class Assistant:
         return None
 
     async def _drive(self, turn: _Turn, graph_input: Any) -> None:
-        """Run the graph once (until it ends or waits for a confirmation)."""
+        """Run the graph once (until it ends or waits for a confirmation).
+
+        The run's own output is the state it ended in, so `turn.state` is kept from it
+        rather than read back from the checkpointer.
+        """
+        values: Any = None
+        interrupts: list[Any] = []
         if turn.sink is None:
-            await turn.agent.ainvoke(
+            values = await turn.agent.ainvoke(
                 graph_input, turn.config, context=turn.ctx, durability=DURABILITY
             )
-            return
-        async for mode, chunk in turn.agent.astream(
-            graph_input,
-            turn.config,
-            context=turn.ctx,
-            stream_mode=["messages", "updates"],
-            durability=DURABILITY,
+            if isinstance(values, dict):
+                interrupts = list(values.get(_INTERRUPT) or [])
+        else:
+            async for mode, chunk in turn.agent.astream(
+                graph_input,
+                turn.config,
+                context=turn.ctx,
+                stream_mode=["messages", "updates", "values"],
+                durability=DURABILITY,
+            ):
+                if mode == "values":
+                    values = chunk
+                elif mode == "messages":
+                    self._stream_token(turn, chunk)
+                elif mode == "updates" and isinstance(chunk, dict):
+                    interrupts.extend(chunk.get(_INTERRUPT) or [])
+                    self._stream_tool_results(turn, chunk)
+        if isinstance(values, dict) and isinstance(values.get("messages"), list):
+            turn.state = _State(messages=list(values["messages"]), interrupts=interrupts)
+        else:
+            turn.state = _snapshot_state(await turn.agent.aget_state(turn.config))
+
+    @staticmethod
+    def _stream_token(turn: _Turn, chunk: Any) -> None:
+        message, metadata = chunk
+        if (
+            turn.sink is not None
+            and isinstance(message, AIMessageChunk | AIMessage)
+            and metadata.get("langgraph_node") == "model"
+            and message.text
         ):
-            if mode == "messages":
-                message, metadata = chunk
-                if (
-                    isinstance(message, AIMessageChunk | AIMessage)
-                    and metadata.get("langgraph_node") == "model"
-                    and message.text
-                ):
-                    if message.id != turn.streamed_id:
-                        turn.streamed_id, turn.streamed = message.id, ""
-                    turn.streamed += message.text
-                    turn.sink({"type": "token", "text": message.text})
-            elif mode == "updates" and isinstance(chunk, dict):
-                for node, update in chunk.items():
-                    if node != "tools":
-                        continue
-                    for update_part in update if isinstance(update, list) else [update]:
-                        for msg in _messages_of(update_part):
-                            if isinstance(msg, ToolMessage):
-                                status = "ok" if msg.status == "success" else "error"
-                                turn.sink({"type": "tool", "name": msg.name, "status": status})
+            if message.id != turn.streamed_id:
+                turn.streamed_id, turn.streamed = message.id, ""
+            turn.streamed += message.text
+            turn.sink({"type": "token", "text": message.text})
+
+    @staticmethod
+    def _stream_tool_results(turn: _Turn, chunk: dict[str, Any]) -> None:
+        if turn.sink is None:
+            return
+        for node, update in chunk.items():
+            if node != "tools":
+                continue
+            for update_part in update if isinstance(update, list) else [update]:
+                for msg in _messages_of(update_part):
+                    if isinstance(msg, ToolMessage):
+                        status = "ok" if msg.status == "success" else "error"
+                        turn.sink({"type": "tool", "name": msg.name, "status": status})
 
     async def _model_failed(
         self,
         turn: _Turn,
         saver: BaseCheckpointSaver,
         thread_id: str,
-        restore_point: StateSnapshot,
+        restore_point: _State,
         conversation_id: str,
     ) -> TurnResult:
-        state = await turn.agent.aget_state(turn.config)
-        seen = {m.id for m in restore_point.values.get("messages", [])}
-        new = [m for m in state.values.get("messages", []) if m.id not in seen]
+        # Rare, so the full snapshot: it applies what the failed run left as pending writes.
+        state = _snapshot_state(await turn.agent.aget_state(turn.config))  # type: ignore[arg-type]
+        seen = {m.id for m in restore_point.messages}
+        new = [m for m in state.messages if m.id not in seen]
         done = [
             m
             for m in new
@@ -352,11 +441,11 @@ class Assistant:
         return result
 
     async def _restore(
-        self, turn: _Turn, saver: BaseCheckpointSaver, thread_id: str, point: StateSnapshot
+        self, turn: _Turn, saver: BaseCheckpointSaver, thread_id: str, point: _State
     ) -> None:
         """Put the thread back as it was before the failed run, so a retry starts clean."""
         try:
-            if point.config.get("configurable", {}).get("checkpoint_id"):
+            if point.config and point.config.get("configurable", {}).get("checkpoint_id"):
                 await turn.agent.aupdate_state(point.config, None, as_node="__copy__")
             else:
                 await saver.adelete_thread(thread_id)
@@ -366,12 +455,12 @@ class Assistant:
     def _result(
         self,
         turn: _Turn,
-        state: StateSnapshot,
+        state: _State,
         seen: set[str | None],
         pending: PendingAction | None,
         conversation_id: str,
     ) -> TurnResult:
-        messages: list[AnyMessage] = state.values.get("messages", [])
+        messages = state.messages
         new_ids = {m.id for m in messages if m.id not in seen}
         calls = _tool_calls(messages, new_ids, turn.rejected_ids)
         citations = _citations(m for m in messages if m.id in new_ids)
@@ -402,9 +491,16 @@ class Assistant:
 def _load_context(actor: Actor, message: str) -> AssistantContext:
     """Who is speaking and in which language; remember a clear switch of language."""
     with unit_of_work() as session:
-        user = get_for_org(session, actor, User, actor.user_id, what="employee")
-        org = get_organization(session, actor)
-        language = user.language if user.language in ("en", "sw") else "en"
+        # One statement for the user's and the employer's facts, scoped to the actor's org.
+        row = session.execute(
+            select(User.full_name, User.language, Organization.name, Organization.timezone)
+            .join(Organization, Organization.id == User.organization_id)
+            .where(User.id == actor.user_id, User.organization_id == actor.organization_id)
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"No employee with id {actor.user_id}.", code="employee_not_found")
+        full_name, user_language, employer, timezone = row
+        language = user_language if user_language in ("en", "sw") else "en"
         detected = detect_language(message)
         # A bare "yes"/"ndiyo" answers a question; it says little about the language.
         if detected and detected != language and confirmation_answer(message) is None:
@@ -412,14 +508,14 @@ def _load_context(actor: Actor, message: str) -> AssistantContext:
             language = detected
         return AssistantContext(
             actor=actor,
-            user_name=user.full_name,
-            employer=org.name,
-            timezone=org.timezone,
+            user_name=full_name,
+            employer=employer,
+            timezone=timezone,
             language=language,
         )
 
 
-def _action_requests(state: StateSnapshot) -> list[dict[str, Any]]:
+def _action_requests(state: _State) -> list[dict[str, Any]]:
     requests: list[dict[str, Any]] = []
     for interrupt in state.interrupts:
         value = interrupt.value
@@ -428,9 +524,9 @@ def _action_requests(state: StateSnapshot) -> list[dict[str, Any]]:
     return requests
 
 
-def _pending_call_ids(state: StateSnapshot) -> set[str]:
+def _pending_call_ids(state: _State) -> set[str]:
     """Ids of the last AI message's tool calls that have no result yet."""
-    messages = state.values.get("messages", [])
+    messages = state.messages
     answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
     last_ai = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
     if last_ai is None:
