@@ -551,7 +551,7 @@ def test_history_bad_range_and_paging(session: Session, team: Team) -> None:
     assert err.value.code == "invalid_range"
     with pytest.raises(Invalid) as err:
         attendance.attendance_history(session, team.actor("employee"), limit=0)
-    assert err.value.code == "invalid_pagination"
+    assert err.value.code == "invalid_limit"
 
 
 def test_history_scoping(session: Session, team: Team) -> None:

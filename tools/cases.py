@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from hrcore.actor import Channel, Permission
 from hrcore.cases import service as cases
 from hrcore.cases.models import CaseStatus, HRCase
+from hrcore.pagination import MAX_PAGE
 from hrcore.people.models import User
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
 
@@ -132,7 +133,7 @@ class ListHrCasesArgs(ToolArgs):
     status: CaseStatusName | None = Field(
         default=None, description="Only cases with this status; empty for all."
     )
-    limit: int = Field(default=20, ge=1, le=cases.MAX_PAGE, description="At most this many.")
+    limit: int = Field(default=20, ge=1, le=MAX_PAGE, description="At most this many.")
     offset: int = Field(default=0, ge=0, le=100_000, description="Skip this many cases.")
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from hrcore.actor import Permission
 from hrcore.clock import local_today
+from hrcore.pagination import MAX_PAGE
 from hrcore.payroll import service as payroll
 from hrcore.payroll.engine import MAX_MONTHLY_AMOUNT, Line, preview
 from hrcore.payroll.models import PayrollRun as RunRow
@@ -22,8 +23,6 @@ from hrcore.people.service import get_organization
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
-MAX_PAGE = 100
-
 
 #: Organizations with more active employees than this get their run computed in the
 #: background (progress on the run); smaller ones get the figures in the answer.

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hrcore.actor import Actor, Permission
+from hrcore.pagination import MAX_PAGE
 from hrcore.people.models import User
 from hrcore.performance import service as performance
 from hrcore.performance.models import Review
@@ -148,9 +149,7 @@ class ListReviewsArgs(ToolArgs):
         description="Only this period: a year (2026), half (2026-H2), quarter (2026-Q3) "
         "or month (2026-11).",
     )
-    limit: int = Field(
-        default=20, ge=1, le=performance.MAX_PAGE, description="At most this many reviews."
-    )
+    limit: int = Field(default=20, ge=1, le=MAX_PAGE, description="At most this many reviews.")
     offset: int = Field(default=0, ge=0, le=100_000, description="Skip this many reviews.")
 
 

@@ -18,6 +18,7 @@ from hrcore.attendance.models import AttendanceRecord, GeofenceStatus
 from hrcore.attendance.schemas import WorkReportRow
 from hrcore.audit import audited
 from hrcore.errors import Conflict, Forbidden, Invalid
+from hrcore.pagination import check_page
 from hrcore.people.models import GeofenceMode, Organization, Site, User
 from hrcore.people.service import get_organization, visible_employee
 
@@ -327,11 +328,7 @@ def attendance_history(
     actor.require(Permission.ATTENDANCE_READ)
     if start is not None and end is not None and start > end:
         raise Invalid("The start date is after the end date.", code="invalid_range")
-    if not 1 <= limit <= HISTORY_MAX_LIMIT or offset < 0:
-        raise Invalid(
-            f"Ask for 1 to {HISTORY_MAX_LIMIT} records from an offset of 0 or more.",
-            code="invalid_pagination",
-        )
+    check_page(limit, offset, max_limit=HISTORY_MAX_LIMIT)
     target = visible_employee(session, actor, actor.user_id if employee_id is None else employee_id)
     org = get_organization(session, actor)
     query = select(AttendanceRecord).where(

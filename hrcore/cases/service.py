@@ -22,13 +22,13 @@ from hrcore.cases.models import CaseStatus, HRCase
 from hrcore.clock import now
 from hrcore.errors import Conflict, Forbidden, Invalid
 from hrcore.notifications.service import notify
+from hrcore.pagination import check_page
 from hrcore.people.models import User
 from hrcore.tenancy import get_for_org
 
 MAX_QUESTION = 2000
 MAX_CONTEXT = 2000
 MAX_ANSWER = 4000
-MAX_PAGE = 100
 
 #: Channels a reply cannot be pushed to, and where it goes instead. A USSD session is
 #: over by the time hr answers, so the answer goes by SMS to the same phone; REST,
@@ -132,10 +132,7 @@ def list_cases(
 ) -> list[HRCase]:
     """Cases newest first: hr and admin see the organization's, everyone else their own."""
     actor.require(Permission.HR_CASE_OPEN)
-    if not 1 <= limit <= MAX_PAGE:
-        raise Invalid(f"limit must be between 1 and {MAX_PAGE}.", code="invalid_limit")
-    if offset < 0:
-        raise Invalid("offset may not be negative.", code="invalid_offset")
+    check_page(limit, offset)
     query = select(HRCase).where(HRCase.organization_id == actor.organization_id)
     if status is not None:
         try:

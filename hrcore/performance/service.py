@@ -15,6 +15,7 @@ from hrcore.audit import audited
 from hrcore.clock import local_today
 from hrcore.errors import Conflict, Forbidden, Invalid
 from hrcore.notifications.service import notify
+from hrcore.pagination import check_page
 from hrcore.people.models import User
 from hrcore.people.service import get_organization, team_ids, visible_employee
 from hrcore.performance.models import Review
@@ -25,7 +26,6 @@ MAX_KPI_NAME = 100
 MAX_GOALS = 20
 MAX_GOAL_LENGTH = 200
 MAX_FEEDBACK = 5000
-MAX_PAGE = 100
 
 _UNIQUE_REVIEW = "uq_reviews_employee_id_reviewer_id_period"
 _PERIOD = re.compile(r"^(\d{4})(?:[-\s]?([HQ])([1-4])|-(\d{1,2}))?$")
@@ -208,13 +208,6 @@ def submit_review(
     return review
 
 
-def _page(limit: int, offset: int) -> None:
-    if not 1 <= limit <= MAX_PAGE:
-        raise Invalid(f"limit must be from 1 to {MAX_PAGE}.", code="invalid_limit")
-    if offset < 0:
-        raise Invalid("offset may not be negative.", code="invalid_offset")
-
-
 @audited("review.list", target_type="user", target_arg="employee_id")
 def list_reviews(
     session: Session,
@@ -227,7 +220,7 @@ def list_reviews(
 ) -> list[Review]:
     """The reviews the actor may read, newest first: their own, their reports', or all (hr)."""
     actor.require(Permission.REVIEW_READ)
-    _page(limit, offset)
+    check_page(limit, offset)
     query = select(Review).where(Review.organization_id == actor.organization_id)
     if employee_id is not None:
         visible_employee(session, actor, employee_id)

@@ -39,6 +39,7 @@ from hrcore.clock import local_today
 from hrcore.config import get_settings
 from hrcore.errors import Conflict, Invalid
 from hrcore.notifications.service import notify
+from hrcore.pagination import check_page
 from hrcore.people.models import Department, User
 from hrcore.people.service import get_organization
 from hrcore.tenancy import get_for_org
@@ -49,7 +50,6 @@ MAX_RANGE_DAYS = 366
 MAX_NOTE = 1000
 MIN_ISSUE_TEXT = 3
 MAX_ISSUE_TEXT = 4000
-MAX_PAGE = 100
 ISSUE_CATEGORIES: tuple[str, ...] = (
     "harassment",
     "safety",
@@ -379,10 +379,7 @@ def list_issue_reports(
 ) -> list[IssueView]:
     """Anonymous issue reports for hr to act on, newest day first."""
     actor.require(Permission.WELLNESS_SUMMARY)
-    if not 1 <= limit <= MAX_PAGE:
-        raise Invalid(f"limit must be from 1 to {MAX_PAGE}.", code="invalid_limit")
-    if offset < 0:
-        raise Invalid("offset may not be negative.", code="invalid_offset")
+    check_page(limit, offset)
     query = select(IssueReport).where(IssueReport.organization_id == actor.organization_id)
     if category is not None:
         wanted = category.strip().lower()
