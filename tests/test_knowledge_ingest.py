@@ -258,3 +258,21 @@ def test_a_model_change_is_refused_until_reembedded(session: Session) -> None:
     assert outdated_documents(session, embedder=new, organization_id=org.id) == []
     hits = search(session, organization_id=org.id, query="maternity", embedder=new)
     assert hits[0].heading_path == ["Leave Policy", "Maternity leave"]
+
+
+def test_without_redis_an_upload_is_ingested_on_the_background_thread(session: Session) -> None:
+    """The real no-Redis path: after the commit, the ingest runs on the executor thread."""
+    background._executor = None
+    team = Team(session)
+    document = upload_document(
+        session, team.actor("hr"), filename="leave.md", content=POLICY_V1, title="Leave"
+    )
+    session.commit()
+    executor = background._executor
+    assert executor is not None, "the commit handed the ingest to the background thread"
+    executor.shutdown(wait=True)  # wait for it; the test's connection is free meanwhile
+    background._executor = None
+    session.refresh(document)
+    assert document.status == DocumentStatus.READY
+    assert document.indexed_hash == document.content_hash
+    assert chunk_rows(session, document.id)
