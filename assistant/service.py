@@ -23,6 +23,7 @@ from assistant.agent import ModelUnavailable, build_agent
 from assistant.context import AssistantContext
 from assistant.language import confirmation_answer, detect_language
 from assistant.memory import MAX_MESSAGES, ReadOnceSaver, async_checkpointer, turn_reads
+from assistant.offline.wording import word_preview
 from hrcore.actor import Actor, Role
 from hrcore.config import get_settings
 from hrcore.db import unit_of_work
@@ -98,6 +99,7 @@ class _Preview:
     args: dict[str, Any]
     summary: str | None
     error: HRError | None
+    data: dict[str, Any] | None = None
 
 
 Sink = Callable[[dict[str, Any]], None]
@@ -337,10 +339,7 @@ class Assistant:
                 ]
                 await self._drive(turn, Command(resume={"decisions": decisions}))
                 continue
-            summaries = [
-                p.summary if p.summary is not None else (p.error.message if p.error else "")
-                for p in previews
-            ]
+            summaries = [_pending_text(p, turn.ctx.language) for p in previews]
             first = previews[0]
             if turn.sink is not None:
                 for p in previews:
@@ -524,6 +523,15 @@ def _action_requests(state: _State) -> list[dict[str, Any]]:
     return requests
 
 
+def _pending_text(preview: _Preview, language: str) -> str:
+    """The pending action in the user's language (the tool summaries are English)."""
+    if preview.data is not None and (worded := word_preview(preview.tool, preview.data, language)):
+        return worded
+    if preview.summary is not None:
+        return preview.summary
+    return preview.error.message if preview.error else ""
+
+
 def _pending_call_ids(state: _State) -> set[str]:
     """Ids of the last AI message's tool calls that have no result yet."""
     messages = state.messages
@@ -540,8 +548,10 @@ def _preview_all(actor: Actor, requests: list[dict[str, Any]]) -> list[_Preview]
         name, args = request["name"], dict(request.get("args") or {})
         try:
             with unit_of_work() as session:
-                summary = preview_tool(session, actor, name, args).summary
-            previews.append(_Preview(name, args, summary, None))
+                result = preview_tool(session, actor, name, args)
+            previews.append(
+                _Preview(name, args, result.summary, None, result.model_dump(mode="json"))
+            )
         except HRError as exc:
             previews.append(_Preview(name, args, None, exc))
         except Exception:

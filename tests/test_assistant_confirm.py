@@ -143,6 +143,10 @@ def test_the_confirmation_is_asked_in_swahili(session, team):
         assistant.turn(team.actor("employee"), "nataka likizo tarehe 1 hadi 4 Desemba tafadhali")
     )
     assert first.reply.endswith("Thibitisha? (ndiyo/hapana)")
+    # The whole confirmation is in Swahili, not an English summary with a Swahili question.
+    assert first.pending_confirmation.summary.startswith("Likizo ya mwaka: 1–4 Desemba 2026")
+    assert "itasubiri idhini" in first.pending_confirmation.summary
+    assert "Annual leave" not in first.reply
     second = run(assistant.turn(team.actor("employee"), "ndiyo"))
     assert second.reply == "Imewasilishwa."
     assert requests(session, team) == 1

@@ -325,6 +325,34 @@ def _sw_request_leave(data: dict[str, Any], tz: str) -> str:
     return text
 
 
+def word_preview(tool: str, data: dict[str, Any], lang: str) -> str | None:
+    """What a confirmation is about to do, in Swahili; None to keep the tool's own summary."""
+    if lang != "sw":
+        return None
+    try:
+        if tool == "request_leave":
+            kind = _sw_leave_name(data["leave_type"], data.get("leave_type_name")).capitalize()
+            half = " (nusu siku)" if data.get("half_day") else ""
+            text = (
+                f"{kind}: {_sw_span(data['start_date'], data['end_date'])}{half}, "
+                f"siku {_num(data['days'])}, itasubiri idhini."
+            )
+            if data.get("available_after") is not None:
+                text += f" Siku {_num(data['available_after'])} zitabaki."
+            return text
+        if tool in ("approve_leave", "cancel_leave"):
+            verb = {"approved": "Kukubali", "rejected": "Kukataa", "cancelled": "Kufuta"}
+            kind = _sw_leave_name(data["leave_type"], data.get("leave_type_name"))
+            return (
+                f"{verb.get(data['status'], 'Kubadilisha')} ombi #{data['request_id']} "
+                f"({data.get('employee_name', '')}, {kind} "
+                f"{_sw_span(data['start_date'], data['end_date'])})."
+            )
+    except (KeyError, TypeError, ValueError, InvalidOperation):
+        return None
+    return None
+
+
 def _sw_decided(data: dict[str, Any], tz: str) -> str:
     verb = {
         "approved": "limekubaliwa",
