@@ -148,7 +148,30 @@ CASES = [
     ("take home pay for 95000 please", "salary_preview", {"gross": "95000"}),
     ("nikilipwa 150,000 nitapata ngapi baada ya makato?", "salary_preview", {"gross": "150000"}),
     ("approve request 12", "approve_leave", {"request_id": 12}),
+    ("show open hr cases", "list_hr_cases", {"status": "open"}),
+    ("kesi za hr", "list_hr_cases", {}),
 ]
+
+
+@pytest.mark.parametrize(
+    ("text", "args"),
+    [
+        (
+            "answer case 3: yes, two-year renewals are possible",
+            {"case_id": 3, "answer": "yes, two-year renewals are possible"},
+        ),
+        ("jibu kesi 4: ndiyo, inawezekana", {"case_id": 4, "answer": "ndiyo, inawezekana"}),
+    ],
+)
+def test_hr_answers_a_case_by_chat(text: str, args: dict[str, Any]) -> None:
+    (call,) = _ask(text, role=Role.HR).tool_calls
+    assert (call["name"], call["args"]) == ("answer_hr_case", args)
+
+
+def test_a_supervisor_cannot_answer_cases_by_chat() -> None:
+    message = _ask("answer case 3: yes", role=Role.SUPERVISOR)
+    assert message.tool_calls == []
+    assert "can't" in message.text.lower()
 
 
 @pytest.mark.parametrize(("text", "tool", "args"), CASES)

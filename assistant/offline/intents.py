@@ -179,6 +179,17 @@ _REVIEW_NAME = re.compile(
     r"(?P<name>[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?)"
 )
 _APPROVE_NAME = re.compile(r"\b(?P<name>[A-Z][a-z'-]+)(?:'s|’s)\b|\bya (?P<name2>[A-Z][a-z'-]+)\b")
+HR_CASES = (
+    "hr cases", "hr case", "open cases", "cases", "questions for hr", "kesi za hr", "kesi",
+    "maswali ya wafanyakazi",
+)  # fmt: skip
+# "answer case 3: yes, you may" · "reply to case 3 - ..." · "jibu kesi 3: ..."
+_ANSWER_CASE = re.compile(
+    r"^\s*(?:answer|reply to|respond to|jibu)\s+(?:hr\s+)?(?:case|kesi)\s*#?(\d+)"
+    r"\s*[:\-–,]?\s*(.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+
 NET_PAY = (
     "net", "take home", "take-home", "after tax", "tax on", "how much tax", "paye on",
     "baada ya makato", "makato", "nitapata", "nitabaki na", "kodi", "nitalipwa",
@@ -217,8 +228,19 @@ def understand(text: str, conv: Conversation) -> Understood:
     if not words:
         return Reply("help")
 
+    if answer := _ANSWER_CASE.match(text):
+        if not answer.group(2).strip():
+            return Reply("help")
+        return Intent(
+            "answer_hr_case", {"case_id": int(answer.group(1)), "answer": answer.group(2).strip()}
+        )
+
     if has_any(words, ASK_HR):
         return Intent("ask_hr", {"question": _question_for_hr(text)})
+
+    if has_any(words, HR_CASES) and not has_any(words, CANCEL):
+        open_only = has_any(words, ("open", "waiting", "unanswered", "zilizo wazi", "wazi"))
+        return Intent("list_hr_cases", {"status": "open"} if open_only else {})
 
     if has_any(words, MONTHLY_REPORT):
         args: dict[str, Any] = {}
