@@ -255,3 +255,16 @@ def test_small_organizations_get_their_exact_best_chunks_among_fifty(
         recalls.append(len({h.chunk_id for h in hits} & set(exact)) / 5)
     assert len(hits) == 5
     assert sum(recalls) / len(recalls) >= 0.9
+
+
+def test_fusion_weighs_full_text_at_half_the_dense_ranking() -> None:
+    from knowledge.search import FTS_WEIGHT, reciprocal_rank_fusion
+
+    dense = [(1, 0.9), (2, 0.8)]
+    fts = [(2, 5.0), (3, 4.0)]
+    fused = reciprocal_rank_fusion([dense, fts], weights=(1.0, FTS_WEIGHT))
+    assert [chunk for chunk, _ in fused] == [2, 1, 3]  # both lists beat either alone
+    # Top of the dense list alone outranks top of the full-text list alone.
+    alone = reciprocal_rank_fusion([[(1, 0.9)], [(3, 4.0)]], weights=(1.0, FTS_WEIGHT))
+    assert [chunk for chunk, _ in alone] == [1, 3]
+    assert FTS_WEIGHT == 0.5
