@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hrcore.actor import Actor, Channel, Permission, Role
+from hrcore.actor import Actor, Channel, Permission
 from hrcore.audit import audited
 from hrcore.cases.models import CaseStatus, HRCase
 from hrcore.clock import now
@@ -24,6 +24,7 @@ from hrcore.errors import Conflict, Forbidden, Invalid
 from hrcore.notifications.service import notify
 from hrcore.pagination import check_page
 from hrcore.people.models import User
+from hrcore.people.service import hr_contacts
 from hrcore.tenancy import get_for_org
 
 MAX_QUESTION = 2000
@@ -62,26 +63,6 @@ def _answers_cases(actor: Actor) -> bool:
     return actor.can(Permission.HR_CASE_ANSWER)
 
 
-def _recipients(session: Session, actor: Actor) -> list[User]:
-    """Active hr users other than the asker; admins when there are none."""
-    for role in (Role.HR, Role.ADMIN):
-        users = list(
-            session.scalars(
-                select(User)
-                .where(
-                    User.organization_id == actor.organization_id,
-                    User.role == role,
-                    User.is_active.is_(True),
-                    User.id != actor.user_id,
-                )
-                .order_by(User.id)
-            )
-        )
-        if users:
-            return users
-    return []
-
-
 def _load(session: Session, actor: Actor, case_id: int, *, lock: bool = False) -> HRCase:
     """A case of the actor's organization that the actor may see; raise otherwise."""
     case = get_for_org(session, actor, HRCase, case_id, what="hr case", lock=lock)
@@ -109,7 +90,7 @@ def open_case(
     )
     session.add(case)
     session.flush()
-    for recipient in _recipients(session, actor):
+    for recipient in hr_contacts(session, actor.organization_id, exclude_id=actor.user_id):
         notify(
             session,
             recipient,

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from hrcore.actor import Actor, Permission, Role, Scope
+from hrcore.actor import Actor, Permission, Scope
 from hrcore.audit import audited, record
 from hrcore.calendar import leave_days
 from hrcore.clock import local_today, now
@@ -20,7 +20,7 @@ from hrcore.leave.models import Accrual, LeaveBalance, LeaveRequest, LeaveStatus
 from hrcore.leave.schemas import BalanceView
 from hrcore.notifications.service import notify
 from hrcore.people.models import Organization, User
-from hrcore.people.service import get_organization, visible_employee
+from hrcore.people.service import get_organization, hr_contacts, visible_employee
 from hrcore.tenancy import get_for_org
 
 ZERO = Decimal(0)
@@ -447,22 +447,7 @@ def _approvers(session: Session, employee: User) -> list[User]:
         supervisor = session.get(User, employee.reports_to_id)
         if supervisor is not None and supervisor.is_active:
             return [supervisor]
-    for role in (Role.HR, Role.ADMIN):
-        people = list(
-            session.scalars(
-                select(User)
-                .where(
-                    User.organization_id == employee.organization_id,
-                    User.role == role,
-                    User.is_active,
-                    User.id != employee.id,
-                )
-                .order_by(User.id)
-            )
-        )
-        if people:
-            return people
-    return []
+    return hr_contacts(session, employee.organization_id, exclude_id=employee.id)
 
 
 def _fmt_days(days: Decimal) -> str:

@@ -134,6 +134,24 @@ def visible_employee(session: Session, actor: Actor, employee_id: int) -> User:
     raise Forbidden("You may only see your own records or your team's.", code="outside_scope")
 
 
+def hr_contacts(
+    session: Session, organization_id: int, *, exclude_id: int | None = None
+) -> list[User]:
+    """Active hr people, or the admins when there are none, so nothing goes unread."""
+    for role in (Role.HR, Role.ADMIN):
+        query = select(User).where(
+            User.organization_id == organization_id,
+            User.role == role,
+            User.is_active.is_(True),
+        )
+        if exclude_id is not None:
+            query = query.where(User.id != exclude_id)
+        users = list(session.scalars(query.order_by(User.id)))
+        if users:
+            return users
+    return []
+
+
 def team_ids(session: Session, actor: Actor) -> list[int]:
     """Ids of the actor's direct reports."""
     return list(

@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hrcore.actor import Actor, Permission, Role
+from hrcore.actor import Actor, Permission
 from hrcore.audit import audited
 from hrcore.clock import local_today
 from hrcore.config import get_settings
@@ -41,7 +41,7 @@ from hrcore.errors import Conflict, Invalid
 from hrcore.notifications.service import notify
 from hrcore.pagination import check_page
 from hrcore.people.models import Department, User
-from hrcore.people.service import get_organization
+from hrcore.people.service import get_organization, hr_contacts
 from hrcore.tenancy import get_for_org
 from hrcore.wellness.models import IssueReport, MoodDayKey, MoodEntry
 
@@ -188,25 +188,6 @@ def submit_mood(
     return MoodReceipt(day=day, score=score)
 
 
-def _issue_recipients(session: Session, actor: Actor) -> list[User]:
-    """Active hr users; admins when the organization has no hr, so no report goes unread."""
-    for role in (Role.HR, Role.ADMIN):
-        users = list(
-            session.scalars(
-                select(User)
-                .where(
-                    User.organization_id == actor.organization_id,
-                    User.role == role,
-                    User.is_active.is_(True),
-                )
-                .order_by(User.id)
-            )
-        )
-        if users:
-            return users
-    return []
-
-
 # Not audited, for the same reason as `submit_mood`.
 def report_issue(session: Session, actor: Actor, *, category: str, text: str) -> IssueReceipt:
     """File an anonymous workplace issue report and tell hr that one arrived."""
@@ -239,7 +220,7 @@ def report_issue(session: Session, actor: Actor, *, category: str, text: str) ->
         )
     )
     # Every recipient gets the same words, whoever wrote the report (hr included).
-    for recipient in _issue_recipients(session, actor):
+    for recipient in hr_contacts(session, actor.organization_id):
         notify(
             session,
             recipient,
