@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from hrcore.actor import Actor, Channel, Permission, Scope
 from hrcore.audit import audited
-from hrcore.calendar import is_working_day
+from hrcore.calendar import is_working_day, working_days
 from hrcore.clock import local_today, now
 from hrcore.errors import Conflict, Forbidden, HRError, Invalid, NotFound
 from hrcore.leave.models import LeaveRequest, LeaveStatus, LeaveType
@@ -87,13 +87,7 @@ def month_label(month: str) -> str:
 
 def working_days_between(start: date, end: date, country: str) -> int:
     """Working days from `start` to `end` inclusive (0 when `end` is before `start`)."""
-    count = 0
-    day = start
-    while day <= end:
-        if is_working_day(day, country=country):
-            count += 1
-        day += timedelta(days=1)
-    return count
+    return 0 if end < start else int(working_days(start, end, country=country))
 
 
 # --------------------------------------------------------------------------- structures
