@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from hrcore.documents.models import PolicyChunk
 from hrcore.people.models import Organization
 from knowledge.embeddings import CachedEmbedder
-from knowledge.handbook import HANDBOOK_DIR, handbook_documents
-from knowledge.search import Embedder, Mode, SearchHit, get_embedder, ingest_text, search
+from knowledge.handbook import HANDBOOK_DIR, seed_handbook
+from knowledge.search import Embedder, Mode, SearchHit, get_embedder, search
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -201,22 +201,8 @@ def ingest_handbook(
     files: Iterable[str] | None = None,
 ) -> dict[int, str]:
     """Ingest the handbook (or some of its files); return document id -> filename."""
-    wanted = set(files) if files is not None else None
-    filenames: dict[int, str] = {}
-    for title, path in handbook_documents():
-        if wanted is not None and path.name not in wanted:
-            continue
-        document = ingest_text(
-            session,
-            organization_id=organization_id,
-            title=title,
-            filename=path.name,
-            content=path.read_bytes(),
-            mime="text/markdown",
-            embedder=embedder,
-        )
-        filenames[document.id] = path.name
-    return filenames
+    documents = seed_handbook(session, organization_id, embedder=embedder, files=files)
+    return {document.id: document.filename for document in documents}
 
 
 def make_eval_organization(session: Session) -> Organization:

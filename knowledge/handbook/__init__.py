@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -23,9 +24,17 @@ def handbook_documents() -> list[tuple[str, Path]]:
 
 
 def seed_handbook(
-    session: Session, organization_id: int, *, embedder: Embedder | None = None
+    session: Session,
+    organization_id: int,
+    *,
+    embedder: Embedder | None = None,
+    files: Iterable[str] | None = None,
 ) -> list[PolicyDocument]:
-    """Ingest the handbook into an organization; unchanged documents are skipped (flush only)."""
+    """Ingest the handbook (or the named files of it) into an organization.
+
+    Unchanged documents are skipped; nothing is committed (flush only).
+    """
+    wanted = set(files) if files is not None else None
     return [
         ingest_text(
             session,
@@ -37,4 +46,5 @@ def seed_handbook(
             embedder=embedder,
         )
         for title, path in handbook_documents()
+        if wanted is None or path.name in wanted
     ]
