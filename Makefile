@@ -59,7 +59,7 @@ fmt: $(DEV_STAMP)
 
 bench: $(DEV_STAMP)
 	@set -e; found=0; \
-	for script in bench/*.py; do \
+	for script in bench/[!_]*.py; do \
 		[ -e "$$script" ] || continue; \
 		found=1; echo "== $$script"; $(BIN)/python "$$script"; \
 	done; \

@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import json
 import statistics
-import tempfile
 import time
 from collections import defaultdict
 from datetime import date
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from _common import fresh_database, percentile
 from sqlalchemy import event
 
 from assistant import memory
@@ -30,7 +30,6 @@ from assistant.service import Assistant
 from hrcore import db
 from hrcore.actor import Channel, Role
 from hrcore.leave import service as leave
-from hrcore.migrate import upgrade
 from hrcore.people.models import Organization, User
 from hrcore.people.service import actor_for
 
@@ -103,11 +102,6 @@ def _setup() -> User:
         return user
 
 
-def _percentile(samples: list[float], pct: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
-
-
 async def _run(rounds: int) -> dict[str, dict[str, list[float]]]:
     global _model_s, _statements
     user = _setup()
@@ -140,15 +134,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="ajira-bench-") as tmp:
-        engine = db.make_engine(db.start_embedded_postgres(Path(tmp), cleanup_mode="delete"))
-        upgrade(engine)
-        db.configure_engine(engine)
+    with fresh_database() as engine:
         memory.setup_checkpointer()
         _count_sqlalchemy(engine)
         _count_psycopg()
         samples = asyncio.run(_run(args.rounds))
-        engine.dispose()
 
     rows = []
     every: list[float] = []
@@ -160,13 +150,13 @@ def main() -> None:
                 "turn": label,
                 "n": len(overhead),
                 "overhead_p50_ms": round(statistics.median(overhead), 2),
-                "overhead_p95_ms": round(_percentile(overhead, 95), 2),
+                "overhead_p95_ms": round(percentile(overhead, 95), 2),
                 "model_p50_ms": round(statistics.median(values["model_ms"]), 2),
                 "cpu_p50_ms": round(statistics.median(values["cpu_ms"]), 2),
                 "db_statements": round(statistics.median(values["statements"]), 1),
             }
         )
-    p50, p95 = statistics.median(every), _percentile(every, 95)
+    p50, p95 = statistics.median(every), percentile(every, 95)
     rows.append(
         {
             "turn": "all",

@@ -14,27 +14,21 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from datetime import time as dtime
 from pathlib import Path
 
+from _common import fresh_database, percentile
 from sqlalchemy import text
 
 from hrcore import db
 from hrcore.actor import Channel, Role
 from hrcore.attendance import service as attendance
 from hrcore.leave import service as leave
-from hrcore.migrate import upgrade
 from hrcore.people.models import Organization, User
 from hrcore.people.service import actor_for
-
-
-def _percentile(samples: list[float], pct: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def _measure(name: str, calls: list[Callable[[], object]]) -> dict[str, float | str | int]:
@@ -50,7 +44,7 @@ def _measure(name: str, calls: list[Callable[[], object]]) -> dict[str, float | 
         "n": len(samples),
         "ops_per_s": round(len(samples) / wall, 1),
         "p50_ms": round(statistics.median(samples), 2),
-        "p95_ms": round(_percentile(samples, 95), 2),
+        "p95_ms": round(percentile(samples, 95), 2),
     }
 
 
@@ -152,12 +146,8 @@ def main() -> None:
     parser.add_argument("--employees", type=int, default=300)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = db.make_engine(db.start_embedded_postgres(Path(tmp), cleanup_mode="delete"))
-        upgrade(engine)
-        db.configure_engine(engine)
+    with fresh_database():
         results = run(args.employees)
-        engine.dispose()
     print(f"{'operation':<26}{'n':>6}{'ops/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p50/peer':>10}")
     for r in results:
         print(

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import percentile
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
@@ -329,11 +330,6 @@ def importable(candidate: Candidate) -> str | None:
 # -- measuring --------------------------------------------------------------------------------
 
 
-def _percentile(samples: list[float], pct: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
-
-
 def _normalised(vectors: list[list[float]]) -> np.ndarray:
     matrix = np.asarray(vectors, dtype=np.float32)
     return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
@@ -445,7 +441,7 @@ def quality(
         "passages_per_s": round(len(chunks) / best, 2),
         "seconds_per_passage": round(best / len(chunks), 4),
         "query_p50_ms": round(statistics.median(item.latencies_ms), 1),
-        "query_p95_ms": round(_percentile(item.latencies_ms, 95), 1),
+        "query_p95_ms": round(percentile(item.latencies_ms, 95), 1),
         "dense": figures_by_group(questions, dense_ranks),
         "hybrid": figures_by_group(questions, hybrid_ranks),
     }

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -21,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from _common import fresh_database
 from sqlalchemy import func, insert, select
 
 from hrcore import db
@@ -28,7 +28,6 @@ from hrcore.actor import Actor, Channel, Role
 from hrcore.clock import frozen
 from hrcore.leave.models import LeaveRequest, LeaveStatus, LeaveType
 from hrcore.leave.service import ensure_default_leave_types
-from hrcore.migrate import upgrade
 from hrcore.payroll import service as payroll
 from hrcore.payroll.models import Payslip, SalaryStructure
 from hrcore.people.models import Organization, User
@@ -146,32 +145,27 @@ def main() -> None:
     args = parser.parse_args()
     n = args.employees
 
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = db.make_engine(db.start_embedded_postgres(Path(tmp), cleanup_mode="delete"))
-        upgrade(engine)
-        db.configure_engine(engine)
-        with frozen(NOW):
-            actor = _setup(n)
+    with fresh_database(), frozen(NOW):
+        actor = _setup(n)
 
-            def run_once() -> str:
-                with db.unit_of_work() as session:
-                    run = payroll.run_payroll(session, actor, month=MONTH)
-                    return f"{run.payslip_count} payslips, {len(run.warnings)} warnings"
-
-            def finalize() -> str:
-                with db.unit_of_work() as session:
-                    run_id = session.scalar(select(func.max(payroll.PayrollRun.id)))
-                    run = payroll.finalize_run(session, actor, run_id=run_id)
-                    return str(run.status)
-
-            results = [
-                _timed("run_payroll (first)", n, run_once),
-                _timed("run_payroll (again)", n, run_once),
-                _timed("finalize_run", n, finalize),
-            ]
+        def run_once() -> str:
             with db.unit_of_work() as session:
-                stored = session.scalar(select(func.count()).select_from(Payslip))
-        engine.dispose()
+                run = payroll.run_payroll(session, actor, month=MONTH)
+                return f"{run.payslip_count} payslips, {len(run.warnings)} warnings"
+
+        def finalize() -> str:
+            with db.unit_of_work() as session:
+                run_id = session.scalar(select(func.max(payroll.PayrollRun.id)))
+                run = payroll.finalize_run(session, actor, run_id=run_id)
+                return str(run.status)
+
+        results = [
+            _timed("run_payroll (first)", n, run_once),
+            _timed("run_payroll (again)", n, run_once),
+            _timed("finalize_run", n, finalize),
+        ]
+        with db.unit_of_work() as session:
+            stored = session.scalar(select(func.count()).select_from(Payslip))
 
     print(f"Payroll run, {n:,} employees, {MONTH} (Kenya), embedded PostgreSQL")
     print(f"{'operation':<22} {'wall s':>8} {'rows/s':>9}  result")

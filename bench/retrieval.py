@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import percentile
 from langchain_core.embeddings import Embeddings
 from langchain_postgres import PGVector
 from pgvector.psycopg import register_vector
@@ -96,11 +97,6 @@ COMMON_WORDS = [
     "rules",
     "procedure",
 ]
-
-
-def _percentile(samples: list[float], pct: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 # -- embeddings wrappers -------------------------------------------------------------------
@@ -561,7 +557,7 @@ def previous_search(
 def _summary(samples: list[float], recall: list[float]) -> dict[str, float]:
     return {
         "p50_ms": round(statistics.median(samples), 2),
-        "p95_ms": round(_percentile(samples, 95), 2),
+        "p95_ms": round(percentile(samples, 95), 2),
         "recall_at_5": round(statistics.fmean(recall), 4),
     }
 
