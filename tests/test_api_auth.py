@@ -91,6 +91,10 @@ def test_wrong_password_is_a_401_problem(client: TestClient, user: User) -> None
     assert "nope" not in str(body)
 
 
+def test_a_login_holding_nul_is_a_401_not_a_server_error(client: TestClient, user: User) -> None:
+    _problem(_login(client, user.email + "\x00", PASSWORD), 401, "invalid_credentials")
+
+
 def test_lockout_is_committed_across_requests(
     client: TestClient, session: Session, user: User
 ) -> None:

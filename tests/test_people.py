@@ -109,3 +109,10 @@ def test_find_user_by_login_accepts_email_case_and_local_phone(
     local = "0" + team.employee.phone.removeprefix("+254")
     assert people.find_user_by_login(session, local, region="KE") is team.employee
     assert people.find_user_by_login(session, "nobody@nowhere.test") is None
+
+
+def test_a_login_holding_nul_matches_nobody_instead_of_failing(
+    session: Session, team: Team
+) -> None:
+    assert people.find_user_by_login(session, team.employee.email + "\x00") is None
+    assert people.find_user_by_login(session, "\x00") is None

@@ -43,6 +43,8 @@ def normalize_email(raw: str) -> str:
 def find_user_by_login(session: Session, login: str, *, region: str = "KE") -> User | None:
     """The user whose email or phone is `login`, across organizations (logins are global)."""
     login = login.strip()
+    if "\x00" in login:
+        return None  # no stored email or phone holds NUL (and PostgreSQL text cannot)
     if "@" in login:
         return session.scalar(select(User).where(func.lower(User.email) == login.lower()))
     try:
