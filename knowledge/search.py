@@ -385,12 +385,6 @@ def common_words(session: Session) -> frozenset[str]:
     return words
 
 
-def forget_common_words() -> None:
-    """Drop the cached common words (tests, after ANALYZE)."""
-    global _common
-    _common = None
-
-
 def fts_ranking(
     session: Session, organization_id: int, query: str, pool: int
 ) -> list[tuple[int, float]]:

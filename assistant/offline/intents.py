@@ -10,7 +10,7 @@ from typing import Any
 
 from assistant.offline.conversation import Conversation
 from assistant.offline.dates import resolve_month, resolve_span
-from assistant.offline.text import find_phrase, has_any, normalize, tokens
+from assistant.offline.text import has_any, normalize, tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -572,8 +572,3 @@ def _attendance_window(norm: str, today: date) -> dict[str, Any]:
         last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         return {"start": first.isoformat(), "end": min(last, today).isoformat()}
     return {}
-
-
-def find_words(text: str, phrases: tuple[str, ...]) -> tuple[int, int] | None:
-    """Where one of `phrases` occurs in `text` (word positions), typos tolerated."""
-    return find_phrase(tokens(normalize(text)), phrases)

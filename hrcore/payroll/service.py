@@ -587,22 +587,6 @@ def get_run(session: Session, actor: Actor, *, run_id: int) -> PayrollRun:
     return get_for_org(session, actor, PayrollRun, run_id, what="payroll run")
 
 
-def list_runs(
-    session: Session, actor: Actor, *, limit: int = 24, offset: int = 0
-) -> list[PayrollRun]:
-    """The organization's payroll runs, newest month first (hr and admin)."""
-    actor.require(Permission.PAYROLL_RUN)
-    return list(
-        session.scalars(
-            select(PayrollRun)
-            .where(PayrollRun.organization_id == actor.organization_id)
-            .order_by(PayrollRun.month.desc(), PayrollRun.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-    )
-
-
 # --------------------------------------------------------------------------- computation
 
 
