@@ -2,7 +2,7 @@
 
 from hrcore.attendance.models import AttendanceRecord, GeofenceStatus
 from hrcore.audit import AuditEntry
-from hrcore.auth.models import RefreshToken
+from hrcore.auth.models import AuthSession, RefreshToken
 from hrcore.cases.models import CaseStatus, HRCase
 from hrcore.db import Base
 from hrcore.documents.models import DocumentStatus, PolicyChunk, PolicyDocument
@@ -12,12 +12,13 @@ from hrcore.notifications.models import Notification, NotificationStatus
 from hrcore.payroll.models import PayrollRun, Payslip, SalaryStructure
 from hrcore.people.models import Department, GeofenceMode, Organization, Site, User
 from hrcore.performance.models import Review
-from hrcore.wellness.models import IssueReport, MoodDayKey, MoodEntry
+from hrcore.wellness.models import IssueReport, MoodDayKey, MoodEntry, MoodParticipation
 
 __all__ = [
     "Accrual",
     "AttendanceRecord",
     "AuditEntry",
+    "AuthSession",
     "Base",
     "CaseStatus",
     "Department",
@@ -33,6 +34,7 @@ __all__ = [
     "LeaveType",
     "MoodDayKey",
     "MoodEntry",
+    "MoodParticipation",
     "Notification",
     "NotificationStatus",
     "Organization",

@@ -24,6 +24,7 @@ from hrcore.notifications import service as notifications
 from hrcore.people import service as people
 from hrcore.performance import service as performance
 from hrcore.wellness import service as wellness
+from hrcore.wellness import summary as wellness_summaries
 from tests.factories import Team, as_actor
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # Monday 09:00 in Nairobi and Dar es Salaam
@@ -146,7 +147,13 @@ MATRIX: dict[str, tuple[Call, frozenset[str]]] = {
         EVERYONE,
     ),
     "wellness.wellness_summary": (
-        lambda s, a, w: wellness.wellness_summary(
+        lambda s, a, w: wellness_summaries.wellness_summary(
+            s, a, start=date(2026, 11, 1), end=date(2026, 11, 23)
+        ),
+        PEOPLE_TEAM,
+    ),
+    "wellness.review_wellness_notes": (
+        lambda s, a, w: wellness_summaries.review_wellness_notes(
             s, a, start=date(2026, 11, 1), end=date(2026, 11, 23)
         ),
         PEOPLE_TEAM,

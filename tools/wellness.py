@@ -1,24 +1,24 @@
-"""Wellness tools: anonymous mood and issue reports, and the protected summary for hr."""
+"""Wellness tools: anonymous mood and issue reports, the protected summary and notes review."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
-from typing import Literal, cast
+from typing import Annotated, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from hrcore.actor import Permission
-from hrcore.clock import local_today
-from hrcore.people.service import get_organization
+from hrcore.pagination import MAX_PAGE
 from hrcore.wellness import service as wellness
+from hrcore.wellness import summary as wellness_summaries
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
+from tools.types import Day
 
 # Must equal `wellness.ISSUE_CATEGORIES` (a test checks); a Literal shows the model the choices.
 IssueCategory = Literal[
     "harassment", "safety", "workload", "pay", "discrimination", "facilities", "other"
 ]
-DEFAULT_SUMMARY_DAYS = 30
 
 
 class SubmitMoodArgs(ToolArgs):
@@ -91,20 +91,32 @@ def report_issue(ctx: ToolContext, args: ReportIssueArgs) -> IssueReceipt:
     )
 
 
+# Shared by the summary and the notes review, which snap a range to the same weeks.
+RangeStart = Annotated[
+    Day | None,
+    Field(
+        description="First day (YYYY-MM-DD) of the range; only whole Monday-to-Sunday weeks "
+        "that have ended inside the range are used. Default: four weeks before the end."
+    ),
+]
+RangeEnd = Annotated[
+    Day | None,
+    Field(
+        description="Last day (YYYY-MM-DD) of the range. Default: the Sunday that ended the "
+        "last whole week."
+    ),
+]
+
+
 class WellnessSummaryArgs(ToolArgs):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"start": "2026-11-01", "end": "2026-11-20", "group_by": "department"}]
+            "examples": [{"start": "2026-10-05", "end": "2026-11-01", "group_by": "department"}]
         }
     )
 
-    start: date | None = Field(
-        default=None,
-        description="First day (YYYY-MM-DD) to include; default: 30 days before the end.",
-    )
-    end: date | None = Field(
-        default=None, description="Last day (YYYY-MM-DD) to include; default: today."
-    )
+    start: RangeStart = None
+    end: RangeEnd = None
     group_by: Literal["organization", "department"] = Field(
         default="department",
         description="Show the organization as a whole, or each department too.",
@@ -114,7 +126,10 @@ class WellnessSummaryArgs(ToolArgs):
 class MoodGroup(BaseModel):
     key: str = Field(description="'organization', a department id, or 'unassigned'.")
     name: str
-    suppressed: bool = Field(description="True when too few responses to show figures.")
+    suppressed: bool = Field(
+        description="True when too few people to show figures (only ever the total: a "
+        "department without figures is left out of the list)."
+    )
     responses: int | None = None
     average: Decimal | None = Field(default=None, description="Average mood, 1 to 5.")
     distribution: dict[int, int] | None = Field(
@@ -129,16 +144,30 @@ class IssueCount(BaseModel):
 
 
 class WellnessSummary(ToolResult):
-    start: date
-    end: date
+    start: date = Field(description="The first day asked for.")
+    end: date = Field(description="The last day asked for.")
+    covered_start: date | None = Field(
+        description="The Monday of the first whole week that has ended in the range; "
+        "null when no such week lies in it."
+    )
+    covered_end: date | None = Field(
+        description="The Sunday of the last whole week that has ended in the range; "
+        "null when no such week lies in it."
+    )
     group_by: Literal["organization", "department"]
-    min_group_size: int = Field(description="Groups with fewer responses show no figures.")
+    min_group_size: int = Field(
+        description="A week of a group counts only with at least this many different people."
+    )
     total: MoodGroup
     groups: list[MoodGroup]
+    notes: int = Field(
+        description="How many responses in the counted weeks carry a note; read them with "
+        "review_wellness_notes."
+    )
     issues: list[IssueCount]
 
 
-def _group(group: wellness.GroupSummary) -> MoodGroup:
+def _group(group: wellness_summaries.GroupSummary) -> MoodGroup:
     return MoodGroup(
         key=group.key,
         name=group.name,
@@ -151,26 +180,82 @@ def _group(group: wellness.GroupSummary) -> MoodGroup:
 
 @tool_spec(name="wellness_summary", permission=Permission.WELLNESS_SUMMARY)
 def wellness_summary(ctx: ToolContext, args: WellnessSummaryArgs) -> WellnessSummary:
-    """Anonymous mood figures and issue-report counts for a date range (hr and admin).
+    """Anonymous mood figures and issue-report counts for hr and admin, by whole weeks.
 
-    Groups with too few responses are suppressed so nobody can be singled out.
-    Without dates it covers the last 30 days.
+    Only whole weeks (Monday to Sunday) that have ended count, never the current one, and
+    a week of a group only when at least 5 different people answered in it, so nobody can
+    be singled out. Without dates it covers the last four weeks that have ended.
     """
-    end = args.end or local_today(get_organization(ctx.session, ctx.actor).timezone)
-    start = args.start or end - timedelta(days=DEFAULT_SUMMARY_DAYS - 1)
-    result = wellness.wellness_summary(
-        ctx.session, ctx.actor, start=start, end=end, group_by=args.group_by
+    result = wellness_summaries.wellness_summary(
+        ctx.session, ctx.actor, start=args.start, end=args.end, group_by=args.group_by
     )
     return WellnessSummary(
-        summary=wellness.describe_summary(result),
+        summary=wellness_summaries.describe_summary(result),
         start=result.start,
         end=result.end,
+        covered_start=result.covered_start,
+        covered_end=result.covered_end,
         group_by=args.group_by,
         min_group_size=result.min_group_size,
         total=_group(result.total),
         groups=[_group(g) for g in result.groups],
+        notes=result.notes,
         issues=[
             IssueCount(category=i.category, suppressed=i.suppressed, count=i.count)
             for i in result.issues
         ],
+    )
+
+
+class ReviewWellnessNotesArgs(ToolArgs):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"start": "2026-10-05", "end": "2026-11-01"}]}
+    )
+
+    start: RangeStart = None
+    end: RangeEnd = None
+    limit: int = Field(default=20, ge=1, le=MAX_PAGE, description="At most this many notes.")
+    offset: int = Field(default=0, ge=0, le=100_000, description="Skip this many notes.")
+
+
+class WellnessNotes(ToolResult):
+    start: date = Field(description="The first day asked for.")
+    end: date = Field(description="The last day asked for.")
+    covered_start: date | None = Field(
+        description="The Monday of the first whole week that has ended in the range."
+    )
+    covered_end: date | None = Field(
+        description="The Sunday of the last whole week that has ended in the range."
+    )
+    total: int = Field(description="How many notes the counted weeks hold in all.")
+    notes: list[str] = Field(
+        description="Note texts in no particular order, without date, score or department."
+    )
+
+
+@tool_spec(name="review_wellness_notes", permission=Permission.WELLNESS_SUMMARY)
+def review_wellness_notes(ctx: ToolContext, args: ReviewWellnessNotesArgs) -> WellnessNotes:
+    """Read the words people added to their anonymous moods (hr and admin); every read is audited.
+
+    Use it only when hr explicitly asks to read the notes. It returns note texts from
+    whole weeks that have ended and had at least 5 different people, in no particular
+    order and without dates, scores or departments. A note may still describe its author:
+    quote them as they are and never guess who wrote one.
+    """
+    result = wellness_summaries.review_wellness_notes(
+        ctx.session,
+        ctx.actor,
+        start=args.start,
+        end=args.end,
+        limit=args.limit,
+        offset=args.offset,
+    )
+    return WellnessNotes(
+        summary=wellness_summaries.describe_notes_review(result, offset=args.offset),
+        start=result.start,
+        end=result.end,
+        covered_start=result.covered_start,
+        covered_end=result.covered_end,
+        total=result.total,
+        notes=result.notes,
     )
