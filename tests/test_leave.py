@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, func, select, text
+from sqlalchemy import Engine, delete, event, func, select, text
 from sqlalchemy.orm import Session
 
 from hrcore.actor import Actor, Role
@@ -17,12 +17,13 @@ from hrcore.audit import AuditEntry
 from hrcore.clock import frozen
 from hrcore.errors import Conflict, Forbidden, HRError, Invalid, NotFound
 from hrcore.leave import service as leave
+from hrcore.leave.balances import roll_over_year
 from hrcore.leave.models import Accrual, LeaveBalance, LeaveRequest, LeaveStatus, LeaveType
 from hrcore.leave.tasks import roll_over_year_task
 from hrcore.notifications.models import Notification
 from hrcore.people.models import Organization, User
 from hrcore.worker import celery_app
-from tests.factories import Team, as_actor, make_user
+from tests.factories import Team, as_actor, make_user, refused
 
 # Monday 2 Nov 2026, midday in Nairobi and Dar es Salaam.
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -162,7 +163,7 @@ def test_hr_creates_a_leave_type_and_a_duplicate_code_conflicts(
     assert study.code == "study"
     assert study in leave.list_leave_types(session, team.actor("employee"))
     before = snapshot(session)
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         leave.create_leave_type(
             session, team.actor("admin"), code="study", name="Again", days_per_year=5
         )
@@ -186,7 +187,7 @@ def test_bad_leave_type_input_is_refused(
 ) -> None:
     values: dict[str, Any] = {"code": "study", "name": "Study leave", "days_per_year": 10}
     before = snapshot(session)
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         leave.create_leave_type(session, team.actor("hr"), **(values | overrides))
     assert err.value.code == code
     assert snapshot(session) == before
@@ -194,7 +195,7 @@ def test_bad_leave_type_input_is_refused(
 
 def test_only_hr_and_admin_manage_leave_types(session: Session, team: Team) -> None:
     for who in ("employee", "supervisor"):
-        with pytest.raises(Forbidden):
+        with refused(Forbidden):
             leave.create_leave_type(
                 session, team.actor(who), code="study", name="Study", days_per_year=5
             )
@@ -294,7 +295,7 @@ def test_bad_requests_are_refused_and_nothing_is_written(
         "end_date": date(2026, 12, 11),
     }
     before = snapshot(session)
-    with pytest.raises(error) as err:
+    with refused(error) as err:
         leave.request_leave(session, team.actor("employee"), **(values | kwargs))
     assert err.value.code == code
     assert snapshot(session) == before
@@ -302,7 +303,7 @@ def test_bad_requests_are_refused_and_nothing_is_written(
 
 
 def test_spanning_two_years_says_how_to_split(session: Session, team: Team) -> None:
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         request(session, team.actor("employee"), date(2026, 12, 28), date(2027, 1, 4))
     assert "two calendar years" in err.value.message
     assert "31 Dec 2026" in err.value.message
@@ -318,7 +319,7 @@ def test_sick_leave_may_be_backdated_up_to_thirty_days(session: Session, team: T
 def test_today_is_the_organizations_today(session: Session, team: Team) -> None:
     # 22:30 UTC on Monday 2 Nov is already Tuesday 3 Nov in Nairobi.
     with frozen(datetime(2026, 11, 2, 22, 30, tzinfo=UTC)):
-        with pytest.raises(Invalid) as err:
+        with refused(Invalid) as err:
             request(session, team.actor("employee"), date(2026, 11, 2), date(2026, 11, 2))
         assert err.value.code == "date_in_past"
         assert request(session, team.actor("employee"), date(2026, 11, 3), date(2026, 11, 3))
@@ -333,7 +334,7 @@ def test_overlapping_requests_conflict_across_types(session: Session, team: Team
         (date(2026, 12, 9), date(2026, 12, 9), "sick"),
         (date(2026, 12, 1), date(2026, 12, 7), "unpaid"),
     ]:
-        with pytest.raises(Conflict) as err:
+        with refused(Conflict) as err:
             request(session, actor, start, end, code)
         assert err.value.code == "overlapping_request"
         assert err.value.details["request_id"] == first.id
@@ -349,7 +350,7 @@ def test_insufficient_balance_counts_pending_requests(session: Session, team: Te
     actor = team.actor("employee")
     request(session, actor, date(2026, 12, 7), date(2026, 12, 18))  # 10 of 15 days
     before = snapshot(session)
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         request(session, actor, date(2026, 12, 21), date(2026, 12, 31))  # 8 more
     assert err.value.code == "insufficient_balance"
     assert err.value.details == {"available": 5.0, "requested": 8.0}
@@ -366,7 +367,7 @@ def test_monthly_accrual_counts_what_is_earned_by_the_month_of_the_leave(
         # By March a quarter of 15 days is earned: 3.75, counted as 3.5 whole half days.
         view = balance_of(session, actor)
         assert (view.entitled, view.accrued, view.available) == (15, Decimal("3.5"), Decimal("3.5"))
-        with pytest.raises(Conflict) as err:
+        with refused(Conflict) as err:
             request(session, actor, date(2026, 3, 9), date(2026, 3, 12))
         assert err.value.code == "insufficient_balance"
         assert err.value.details["available"] == 3.5
@@ -413,9 +414,9 @@ def test_balances_per_type_with_taken_and_pending(session: Session, team: Team) 
 def test_balance_visibility_follows_the_reporting_line(session: Session, team: Team) -> None:
     assert leave.leave_balance(session, team.actor("supervisor"), employee_id=team.teammate.id)
     assert leave.leave_balance(session, team.actor("hr"), employee_id=team.teammate.id)
-    with pytest.raises(Forbidden):
+    with refused(Forbidden):
         leave.leave_balance(session, team.actor("employee"), employee_id=team.teammate.id)
-    with pytest.raises(Forbidden):
+    with refused(Forbidden):
         leave.leave_balance(session, team.actor("supervisor"), employee_id=team.outsider.id)
 
 
@@ -446,7 +447,7 @@ def test_joiners_get_a_prorated_entitlement(session: Session, team: Team) -> Non
 
 
 def test_balance_date_must_fall_in_the_year(session: Session, team: Team) -> None:
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         leave.leave_balance(session, team.actor("employee"), year=2026, as_of=date(2027, 1, 5))
     assert err.value.code == "invalid_dates"
 
@@ -478,7 +479,7 @@ def test_hr_decides_for_anyone_and_a_rejection_needs_a_comment(
 ) -> None:
     req = request(session, team.actor("outsider"), date(2026, 12, 7), date(2026, 12, 11))
     before = snapshot(session)
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         leave.approve_leave(session, team.actor("admin"), request_id=req.id, decision="reject")
     assert err.value.code == "comment_required"
     assert snapshot(session) == before
@@ -499,12 +500,12 @@ def test_hr_decides_for_anyone_and_a_rejection_needs_a_comment(
 def test_supervisor_cannot_decide_outside_their_team(session: Session, team: Team) -> None:
     req = request(session, team.actor("outsider"), date(2026, 12, 7), date(2026, 12, 11))
     before = snapshot(session)
-    with pytest.raises(Forbidden) as err:
+    with refused(Forbidden) as err:
         leave.approve_leave(
             session, team.actor("supervisor"), request_id=req.id, decision="approve"
         )
     assert err.value.code == "not_your_team"
-    with pytest.raises(Forbidden) as err:
+    with refused(Forbidden) as err:
         leave.approve_leave(session, team.actor("teammate"), request_id=req.id, decision="approve")
     assert err.value.code == "forbidden"
     assert snapshot(session) == before
@@ -515,7 +516,7 @@ def test_supervisor_cannot_decide_outside_their_team(session: Session, team: Tea
 def test_nobody_decides_their_own_request(session: Session, team: Team, who: str) -> None:
     req = request(session, team.actor(who), date(2026, 12, 7), date(2026, 12, 11))
     before = snapshot(session)
-    with pytest.raises(Forbidden) as err:
+    with refused(Forbidden) as err:
         leave.approve_leave(session, team.actor(who), request_id=req.id, decision="approve")
     assert err.value.code == "own_request"
     assert snapshot(session) == before
@@ -525,7 +526,7 @@ def test_only_pending_requests_are_decided(session: Session, team: Team) -> None
     req = request(session, team.actor("employee"), date(2026, 12, 7), date(2026, 12, 11))
     leave.approve_leave(session, team.actor("supervisor"), request_id=req.id, decision="approve")
     before = snapshot(session)
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         leave.approve_leave(
             session, team.actor("hr"), request_id=req.id, decision="reject", comment="No"
         )
@@ -535,7 +536,7 @@ def test_only_pending_requests_are_decided(session: Session, team: Team) -> None
 
 def test_an_unknown_decision_is_refused(session: Session, team: Team) -> None:
     req = request(session, team.actor("employee"), date(2026, 12, 7), date(2026, 12, 11))
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         leave.approve_leave(session, team.actor("supervisor"), request_id=req.id, decision="maybe")
     assert err.value.code == "invalid_decision"
     assert session.get(LeaveRequest, req.id).status is LeaveStatus.PENDING
@@ -552,7 +553,7 @@ def test_approval_rechecks_the_balance(session: Session, team: Team) -> None:
     # The entitlement was corrected downwards after the request was filed.
     balance.entitled_days = Decimal(3)
     before = snapshot(session)
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         leave.approve_leave(session, team.actor("hr"), request_id=req.id, decision="approve")
     assert err.value.code == "insufficient_balance"
     assert err.value.details == {"available": 3.0, "requested": 5.0}
@@ -581,10 +582,10 @@ def test_only_the_employee_cancels_and_only_while_pending(session: Session, team
     other = _team(session, "TZ")
     before = snapshot(session)
     for who in ("teammate", "supervisor", "hr"):
-        with pytest.raises(Forbidden) as err:
+        with refused(Forbidden) as err:
             leave.cancel_leave(session, team.actor(who), request_id=req.id)
         assert err.value.code == "not_your_request"
-    with pytest.raises(NotFound) as err:
+    with refused(NotFound) as err:
         leave.cancel_leave(session, other.actor("employee"), request_id=req.id)
     assert err.value.code == "leave_request_not_found"
     assert snapshot(session) == before
@@ -592,7 +593,7 @@ def test_only_the_employee_cancels_and_only_while_pending(session: Session, team
     # Approved leave stays approved: changing it is for the supervisor or hr.
     leave.approve_leave(session, team.actor("supervisor"), request_id=req.id, decision="approve")
     before = snapshot(session)
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         leave.cancel_leave(session, team.actor("employee"), request_id=req.id)
     assert err.value.code == "not_pending"
     assert snapshot(session) == before
@@ -619,9 +620,9 @@ def test_listing_follows_the_actors_reach(session: Session, team: Team) -> None:
     # Latest start first: the supervisor's 14 Dec, then the 7 Dec requests newest first.
     assert ids(team.actor("hr"), limit=2) == {boss.id, out.id}
     assert ids(team.actor("hr"), limit=2, offset=2) == {mate.id, mine.id}
-    with pytest.raises(Forbidden):
+    with refused(Forbidden):
         leave.list_leave_requests(session, team.actor("employee"), employee_id=team.teammate.id)
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         leave.list_leave_requests(session, team.actor("hr"), status="done")
     assert err.value.code == "invalid_status"
 
@@ -636,13 +637,13 @@ def test_organizations_are_isolated(session: Session, team: Team) -> None:
     )
     req = request(session, team.actor("employee"), date(2026, 12, 7), date(2026, 12, 11))
     before = snapshot(session)
-    with pytest.raises(NotFound) as err:
+    with refused(NotFound) as err:
         leave.approve_leave(session, other.actor("admin"), request_id=req.id, decision="approve")
     assert err.value.code == "leave_request_not_found"
-    with pytest.raises(NotFound) as err:
+    with refused(NotFound) as err:
         leave.leave_balance(session, other.actor("admin"), employee_id=team.employee.id)
     assert err.value.code == "employee_not_found"
-    with pytest.raises(NotFound) as err:
+    with refused(NotFound) as err:
         request(session, other.actor("employee"), date(2026, 12, 7), date(2026, 12, 7), "study")
     assert err.value.code == "leave_type_not_found"
     assert snapshot(session) == before
@@ -685,7 +686,7 @@ def _year_with_leave(session: Session, team: Team) -> None:
 
 def test_roll_over_carries_unused_days_up_to_the_cap(session: Session, team: Team) -> None:
     _year_with_leave(session, team)
-    changed = leave.roll_over_year(session, team.org, from_year=2026)
+    changed = roll_over_year(session, team.org, from_year=2026)
     assert changed == 6 * 5  # six people, five limited types
     annual = _annual(session, team.org)
     expected = {"employee": 3, "outsider": 4, "teammate": 5}  # 15 - 12; 15 - 11 pending; capped
@@ -704,15 +705,15 @@ def test_roll_over_carries_unused_days_up_to_the_cap(session: Session, team: Tea
 
 def test_roll_over_twice_changes_nothing(session: Session, team: Team) -> None:
     _year_with_leave(session, team)
-    leave.roll_over_year(session, team.org, from_year=2026)
+    roll_over_year(session, team.org, from_year=2026)
     before = snapshot(session)
-    assert leave.roll_over_year(session, team.org, from_year=2026) == 0
+    assert roll_over_year(session, team.org, from_year=2026) == 0
     assert snapshot(session) == before
 
 
 def test_carried_days_are_usable_until_they_expire(session: Session, team: Team) -> None:
     _year_with_leave(session, team)
-    leave.roll_over_year(session, team.org, from_year=2026)
+    roll_over_year(session, team.org, from_year=2026)
     actor = team.actor("employee")
     with frozen(datetime(2027, 3, 15, 9, 0, tzinfo=UTC)):
         view = balance_of(session, actor)
@@ -734,7 +735,7 @@ def test_carried_days_spent_before_expiry_do_not_eat_the_new_year(
     session: Session, team: Team
 ) -> None:
     _year_with_leave(session, team)
-    leave.roll_over_year(session, team.org, from_year=2026)
+    roll_over_year(session, team.org, from_year=2026)
     actor = team.actor("teammate")  # 5 carried days
     with frozen(datetime(2027, 1, 4, 9, 0, tzinfo=UTC)):
         # January: 1 day earned (1.25 rounded down) + 5 carried = 6 available.
@@ -746,7 +747,7 @@ def test_carried_days_spent_before_expiry_do_not_eat_the_new_year(
         view = balance_of(session, actor, as_of=date(2027, 4, 5))
         assert (view.carried_over_usable, view.taken, view.available) == (5, 5, 5)
         before = snapshot(session)
-        with pytest.raises(Conflict) as err:
+        with refused(Conflict) as err:
             request(session, actor, date(2027, 4, 5), date(2027, 4, 12))  # six days
         assert err.value.details == {"available": 5.0, "requested": 6.0}
         assert snapshot(session) == before
@@ -850,7 +851,7 @@ def test_concurrent_requests_cannot_both_pass_the_balance_check(engine: Engine) 
                 with pytest.raises(TimeoutError):
                     future.result(timeout=0.5)
                 first_session.commit()
-                with pytest.raises(Conflict) as err:
+                with refused(Conflict) as err:
                     future.result(timeout=15)
             assert err.value.code == "insufficient_balance"
             assert err.value.details == {"available": 7.0, "requested": 8.0}
@@ -884,7 +885,7 @@ def test_maternity_counts_calendar_days_and_may_run_into_the_new_year(
 
 def test_maternity_beyond_the_statutory_days_is_refused(session: Session, team: Team) -> None:
     before = snapshot(session)
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         leave.request_leave(
             session,
             team.actor("employee"),
@@ -902,3 +903,290 @@ def test_tanzanian_maternity_is_84_calendar_days(session: Session) -> None:
         t for t in leave.list_leave_types(session, team.actor("hr")) if t.code == "maternity"
     )
     assert (maternity.days_per_year, maternity.counts_calendar_days) == (Decimal(84), True)
+
+
+# ------------------------------------------------------- next year's carry-over
+
+# Tuesday 1 Dec 2026: next year's roll-over has not run, and cannot have.
+DECEMBER = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+JANUARY = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def brian(session: Session) -> Team:
+    """Brian's employer: 21 days a year, at most 5 carried into the next year until 31 March."""
+    team = Team(session, default_annual_leave_days=21)
+    leave.ensure_default_leave_types(session, team.org)
+    return team
+
+
+@contextmanager
+def statements(session: Session) -> Iterator[list[int]]:
+    """Count the SQL statements sent inside the block (the session's pending writes first)."""
+    session.flush()
+    count = [0]
+    connection = session.connection()
+
+    def seen(*_: Any) -> None:
+        count[0] += 1
+
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        yield count
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+
+
+def test_in_december_next_januarys_leave_counts_the_carry_over(
+    session: Session, brian: Team
+) -> None:
+    actor = brian.actor("employee")
+    with frozen(DECEMBER):
+        # 21 days unused in 2026, 5 of which carry over; January 2027 earns 1.75, kept to 1.5.
+        view = balance_of(session, actor, year=2027)
+        assert (view.accrued, view.carried_over, view.carried_over_usable, view.available) == (
+            Decimal("1.5"),
+            5,
+            5,
+            Decimal("6.5"),
+        )
+        assert (view.carry_over_projected, view.carry_over_expires_on) == (True, date(2027, 4, 1))
+        assert leave.describe_balance(view) == (
+            "Annual leave: 6.5 days available; "
+            "5 days carried over from 2026 must be used by 31 Mar 2027"
+        )
+        january = request(session, actor, date(2027, 1, 11), date(2027, 1, 15))
+        assert (january.days, january.status) == (5, LeaveStatus.PENDING)
+        after = balance_of(session, actor, year=2027, as_of=date(2027, 1, 11))
+        assert (after.pending, after.available) == (5, Decimal("1.5"))
+        # Only counted: the carry is written by the roll-over, not by reading or requesting.
+        row = _balance(session, brian.employee, _annual(session, brian.org), 2027)
+        assert (row.carried_over_days, row.carry_over_expires_on) == (0, None)
+
+
+def test_refused_next_year_leave_states_the_carry_and_when_it_lapses(
+    session: Session, brian: Team
+) -> None:
+    with frozen(DECEMBER):
+        before = snapshot(session)
+        with refused(Conflict) as err:
+            request(session, brian.actor("employee"), date(2027, 1, 11), date(2027, 1, 20))
+        assert str(err.value) == (
+            "Not enough annual leave: 6.5 days available by January 2027, including 5 days "
+            "carried over from 2026, usable until 31 Mar 2027, but this needs 8 working days."
+        )
+        assert err.value.details == {"available": 6.5, "requested": 8.0, "carried_over": 5.0}
+        assert snapshot(session) == before
+
+
+def test_the_roll_over_makes_the_projection_real_without_changing_it(
+    session: Session, team: Team
+) -> None:
+    _year_with_leave(session, team)
+    people = ("employee", "outsider", "teammate")  # 3, 4 and 5 days to carry
+
+    def views() -> dict[str, Any]:
+        return {
+            who: balance_of(
+                session,
+                team.actor("hr"),
+                employee_id=getattr(team, who).id,
+                year=2027,
+                as_of=date(2027, 1, 11),
+            )
+            for who in people
+        }
+
+    with frozen(DECEMBER):
+        booked = request(session, team.actor("teammate"), date(2027, 1, 11), date(2027, 1, 14))
+        projected = views()
+    assert {who: v.carried_over for who, v in projected.items()} == {
+        "employee": 3,
+        "outsider": 4,
+        "teammate": 5,
+    }
+    assert all(v.carry_over_projected for v in projected.values())
+    # 21:05 UTC on 31 Dec is New Year's Day in Nairobi: the job rolls 2026 over.
+    with frozen(datetime(2026, 12, 31, 21, 5, tzinfo=UTC)):
+        roll_over_year_task.delay(organization_id=team.org.id).get()
+    session.expire_all()
+    with frozen(JANUARY):
+        written = views()
+        for who in people:
+            row = _balance(session, getattr(team, who), _annual(session, team.org), 2027)
+            assert row.carried_over_days == projected[who].carried_over
+            assert written[who] == projected[who].model_copy(update={"carry_over_projected": False})
+        # The January leave granted on the projection is still whole when it is decided.
+        leave.approve_leave(
+            session, team.actor("supervisor"), request_id=booked.id, decision="approve"
+        )
+        assert balance_of(session, team.actor("teammate")).available >= 0
+
+
+def test_a_pending_december_request_reduces_the_projected_carry(
+    session: Session, brian: Team
+) -> None:
+    actor = brian.actor("employee")
+    with frozen(DECEMBER):
+        december = request(session, actor, date(2026, 12, 7), date(2026, 12, 30))
+        assert december.days == 17
+        view = balance_of(session, actor, year=2027)
+        assert (view.carried_over, view.available) == (4, Decimal("5.5"))  # 21 - 17 unused
+        leave.cancel_leave(session, actor, request_id=december.id)
+        assert balance_of(session, actor, year=2027).carried_over == 5
+
+
+def test_this_years_leave_cannot_eat_the_carry_next_years_leave_counts_on(
+    session: Session, brian: Team
+) -> None:
+    actor = brian.actor("employee")
+    with frozen(DECEMBER):
+        # January's 5 days stand on 1.5 earned in January and 3.5 of the 5 carried.
+        january = request(session, actor, date(2027, 1, 11), date(2027, 1, 15))
+        this_year = balance_of(session, actor)
+        assert (this_year.accrued, this_year.reserved_for_next_year, this_year.available) == (
+            21,
+            Decimal("3.5"),
+            Decimal("17.5"),
+        )
+        assert leave.describe_balance(this_year) == (
+            "Annual leave: 17.5 days available; "
+            "3.5 days kept back to carry over for leave booked in 2027"
+        )
+        before = snapshot(session)
+        with refused(Conflict) as err:
+            request(session, actor, date(2026, 12, 7), date(2026, 12, 31))  # 18 days
+        assert str(err.value) == (
+            "Not enough annual leave: 17.5 days available by December 2026, keeping 3.5 days "
+            "to carry over for leave booked in 2027, but this needs 18 working days."
+        )
+        assert err.value.details == {
+            "available": 17.5,
+            "requested": 18.0,
+            "reserved_for_next_year": 3.5,
+        }
+        assert snapshot(session) == before
+
+        december = request(session, actor, date(2026, 12, 7), date(2026, 12, 30))  # 17 days
+        last = request(session, actor, date(2026, 12, 31), date(2026, 12, 31), half_day=True)
+        for req in (december, last, january):
+            leave.approve_leave(
+                session, brian.actor("supervisor"), request_id=req.id, decision="approve"
+            )
+        assert balance_of(session, actor).available == 0
+        # 17.5 days of 2026 leave leave 3.5 to carry: exactly what January needs, no more.
+        next_year = balance_of(session, actor, year=2027, as_of=date(2027, 1, 11))
+        assert (next_year.carried_over, next_year.taken, next_year.available) == (
+            Decimal("3.5"),
+            5,
+            0,
+        )
+        with refused(Conflict):
+            request(session, actor, date(2026, 12, 28), date(2026, 12, 28), half_day=True)
+        with refused(Conflict):
+            request(session, actor, date(2027, 1, 18), date(2027, 1, 18), half_day=True)
+
+
+def test_carry_counted_in_advance_still_lapses_after_march(session: Session, brian: Team) -> None:
+    actor = brian.actor("employee")
+    with frozen(DECEMBER):
+        april = balance_of(session, actor, year=2027, as_of=date(2027, 4, 5))
+        # 7 days earned by April; the 5 carried days lapsed unused on 1 April.
+        assert (april.carried_over, april.carried_over_usable, april.available) == (5, 0, 7)
+        assert leave.describe_balance(april) == "Annual leave: 7 days available"
+        with refused(Conflict) as err:
+            request(session, actor, date(2027, 4, 5), date(2027, 4, 14))
+        assert str(err.value) == (
+            "Not enough annual leave: 7 days available by April 2027, "
+            "but this needs 8 working days."
+        )
+        # Carried days spent in January do not eat April's own.
+        request(session, actor, date(2027, 1, 11), date(2027, 1, 15))
+        assert balance_of(session, actor, year=2027, as_of=date(2027, 4, 5)).available == 7
+
+
+def test_the_year_after_next_counts_its_carry_once_the_year_before_it_has_begun(
+    session: Session, brian: Team
+) -> None:
+    actor = brian.actor("employee")
+    with frozen(DECEMBER):
+        # 2028's carry would come from 2027's unused days, and 2027 has not begun.
+        view = balance_of(session, actor, year=2028)
+        assert (view.carried_over, view.carry_over_projected, view.available) == (
+            0,
+            False,
+            Decimal("1.5"),
+        )
+        with refused(Conflict) as err:
+            request(session, actor, date(2028, 1, 10), date(2028, 1, 14))
+        assert err.value.details == {"available": 1.5, "requested": 5.0}
+        request(session, actor, date(2028, 1, 10), date(2028, 1, 10))
+        # Nothing of 2026 or 2027 is held back for it: it stands on 2028's own days.
+        assert balance_of(session, actor).reserved_for_next_year == 0
+        assert balance_of(session, actor, year=2027).reserved_for_next_year == 0
+    with frozen(datetime(2027, 12, 1, 9, 0, tzinfo=UTC)):
+        later = balance_of(session, actor, year=2028)
+        assert (later.carried_over, later.carry_over_projected, later.available) == (
+            5,
+            True,
+            Decimal("5.5"),
+        )
+
+
+def test_in_january_the_carry_counts_before_the_roll_over_has_run(
+    session: Session, brian: Team
+) -> None:
+    with frozen(DECEMBER):
+        january = request(session, brian.actor("employee"), date(2027, 1, 11), date(2027, 1, 15))
+        # The teammate uses every 2026 day: nothing to carry.
+        request(session, brian.actor("teammate"), date(2026, 12, 1), date(2026, 12, 30))
+    with frozen(JANUARY):
+        view = balance_of(session, brian.actor("employee"), as_of=date(2027, 1, 11))
+        assert (view.carried_over, view.carry_over_projected, view.available) == (
+            5,
+            True,
+            Decimal("1.5"),
+        )
+        leave.approve_leave(
+            session, brian.actor("supervisor"), request_id=january.id, decision="approve"
+        )
+        roll_over_year(session, brian.org, from_year=2026)
+        settled = balance_of(session, brian.actor("employee"), as_of=date(2027, 1, 11))
+        assert settled == view.model_copy(
+            update={"carry_over_projected": False, "taken": 5, "pending": 0}
+        )
+        # A row the roll-over settled at nothing is read as it is, not computed again.
+        annual = _annual(session, brian.org)
+        row = _balance(session, brian.teammate, annual, 2027)
+        assert (row.carried_over_days, row.carry_over_expires_on) == (0, date(2027, 4, 1))
+        teammate = balance_of(session, brian.actor("teammate"))
+        assert (teammate.carried_over, teammate.carry_over_projected) == (0, False)
+        assert teammate.carry_over_expires_on is None
+
+
+def test_an_employer_new_this_year_carries_nothing_from_before_it(session: Session) -> None:
+    with frozen(datetime(2027, 3, 1, 9, 0, tzinfo=UTC)):
+        team = _team(session)  # staff hired in 2024, but no 2026 on record here
+        view = balance_of(session, team.actor("employee"))
+        assert (view.carried_over, view.carry_over_projected) == (0, False)
+
+
+def test_counting_next_years_carry_costs_one_statement_and_only_when_needed(
+    session: Session, brian: Team
+) -> None:
+    actor = brian.actor("employee")
+    with frozen(DECEMBER):
+        leave.leave_balance(session, actor)
+        leave.leave_balance(session, actor, year=2027)
+        # Compassionate leave never carries over: the path without any of this.
+        with statements(session) as plain:
+            request(session, actor, date(2026, 12, 7), date(2026, 12, 7), "compassionate")
+        with statements(session) as this_year:
+            request(session, actor, date(2026, 12, 8), date(2026, 12, 8))
+        with statements(session) as next_year:
+            request(session, actor, date(2027, 1, 11), date(2027, 1, 11))
+        with statements(session) as this_year_with_next_booked:
+            request(session, actor, date(2026, 12, 9), date(2026, 12, 9))
+    assert this_year == plain
+    assert next_year[0] == plain[0] + 1  # this year's balance row
+    assert this_year_with_next_booked[0] == plain[0] + 1  # next year's balance row

@@ -638,7 +638,7 @@ def test_another_organizations_employee_balance_is_not_found(
 @pytest.mark.parametrize(
     ("args", "field"),
     [
-        ({"year": 1999}, "year"),
+        ({"year": 1969}, "year"),
         ({"year": "this year"}, "year"),
         ({"employee_id": -4}, "employee_id"),
         ({"leave_type": "annual leave"}, "leave_type"),
@@ -649,6 +649,46 @@ def test_leave_balance_schema_violations_name_the_field(
     session: Session, team: Team, args: dict[str, Any], field: str
 ) -> None:
     assert invalid_fields(session, team.actor("employee"), "leave_balance", args) == {field}
+
+
+def test_next_years_leave_asked_in_december_counts_the_carry_over(
+    session: Session, team: Team
+) -> None:
+    actor = team.actor("employee")
+    with frozen(datetime(2026, 12, 1, 9, 0, tzinfo=UTC)):
+        # January 2027 earns 1 day (1.25 kept to 1); 5 unused 2026 days carry over.
+        result = call(
+            session,
+            actor,
+            "request_leave",
+            {"leave_type": "annual", "start_date": "2027-01-11", "end_date": "2027-01-15"},
+        )
+        assert result.available_after == 1
+        assert result.summary.endswith("5 working days (pending approval). 1 day left after this.")
+        (annual,) = call(
+            session, actor, "leave_balance", {"leave_type": "annual", "year": 2027}
+        ).balances
+        assert annual.carried_over_usable == 5
+        assert annual.summary == (
+            "Annual leave: 1 day available after 5 days pending approval; "
+            "5 days carried over from 2026 must be used by 31 Mar 2027"
+        )
+        # 4 of those 5 days are what January stands on: 2026 keeps them back.
+        (this_year,) = call(session, actor, "leave_balance", {"leave_type": "annual"}).balances
+        assert this_year.available == 11
+        assert this_year.summary == (
+            "Annual leave: 11 days available; "
+            "4 days kept back to carry over for leave booked in 2027"
+        )
+        err = refused(
+            session,
+            actor,
+            "request_leave",
+            {"leave_type": "annual", "start_date": "2026-12-07", "end_date": "2026-12-22"},
+            Conflict,
+        )
+        assert err.code == "insufficient_balance"
+        assert "keeping 4 days to carry over for leave booked in 2027" in err.message
 
 
 # ------------------------------------------------------------------ list_leave_requests

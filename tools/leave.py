@@ -17,6 +17,7 @@ from hrcore.leave.models import LeaveRequest, LeaveStatus
 from hrcore.leave.schemas import BalanceView
 from hrcore.people.models import User
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
+from tools.types import Day, Year
 
 MAX_LIST = 100
 
@@ -120,8 +121,8 @@ class RequestLeaveArgs(ToolArgs):
         description="The leave type's code, lower case: annual, sick, maternity, paternity, "
         "compassionate, unpaid, or one of the employer's own (list_leave_types shows them)."
     )
-    start_date: date = Field(description="First day of leave, ISO date YYYY-MM-DD.")
-    end_date: date = Field(
+    start_date: Day = Field(description="First day of leave, ISO date YYYY-MM-DD.")
+    end_date: Day = Field(
         description="Last day of leave, ISO date YYYY-MM-DD, inclusive (same as start_date for "
         "a single day)."
     )
@@ -271,9 +272,7 @@ class LeaveBalanceArgs(ToolArgs):
         description="Whose balance: leave empty for the user's own. Supervisors may name a "
         "direct report, hr and admin anyone in the organization.",
     )
-    year: int | None = Field(
-        default=None, ge=2000, le=2100, description="Calendar year; default: the current year."
-    )
+    year: Year | None = Field(default=None, description="Calendar year; default: the current year.")
 
 
 class BalanceItem(ToolResult):

@@ -13,6 +13,11 @@ class BalanceView(BaseModel):
 
     For a type without a limit (unpaid leave) the day counts that depend on an
     entitlement are `None`; taken and pending are still reported.
+
+    `carry_over_projected` says the carry-over is computed from last year's records
+    because the year-end roll-over has not written it yet (the roll-over writes the same
+    figure). `reserved_for_next_year` is how much of this year's unused leave next year's
+    booked requests count on as carry-over; `available` already leaves it out.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -31,3 +36,5 @@ class BalanceView(BaseModel):
     taken: Decimal
     pending: Decimal
     available: Decimal | None
+    carry_over_projected: bool = False
+    reserved_for_next_year: Decimal | None = None

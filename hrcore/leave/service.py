@@ -1,34 +1,33 @@
-"""Leave: types, yearly balances, requests and their decisions, and the year-end carry-over."""
+"""Leave: types, requests and their decisions, and balances as people ask for them."""
 
 from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from hrcore.actor import Actor, Permission, Scope
-from hrcore.audit import audited, record
+from hrcore.audit import audited
 from hrcore.calendar import leave_days
 from hrcore.clock import local_today, now
 from hrcore.errors import Conflict, Forbidden, Invalid, NotFound
+from hrcore.leave.balances import OPEN, balance_view, get_or_create_balance
 from hrcore.leave.models import Accrual, LeaveBalance, LeaveRequest, LeaveStatus, LeaveType
+from hrcore.leave.rules import ZERO, is_unlimited
 from hrcore.leave.schemas import BalanceView
 from hrcore.notifications.service import notify
 from hrcore.people.models import Organization, User
 from hrcore.people.service import get_organization, hr_contacts, visible_employee
 from hrcore.tenancy import get_for_org
 
-ZERO = Decimal(0)
 SICK = "sick"
 #: Sick notes often come after the fact; other leave is planned ahead.
 SICK_BACKDATE_DAYS = 30
 MAX_LIMIT = 200
-OPEN = (LeaveStatus.PENDING, LeaveStatus.APPROVED)
 DECISIONS = ("approve", "reject")
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 _STATUS_TEXT = {
@@ -105,11 +104,6 @@ def ensure_default_leave_types(session: Session, organization: Organization) -> 
         result.append(leave_type)
     session.flush()
     return result
-
-
-def is_unlimited(leave_type: LeaveType) -> bool:
-    """Unpaid leave with no yearly figure is not limited by a balance."""
-    return not leave_type.paid and leave_type.days_per_year == 0
 
 
 def list_leave_types(session: Session, actor: Actor) -> list[LeaveType]:
@@ -207,166 +201,6 @@ def _type_by_code(session: Session, actor: Actor, code: str) -> LeaveType:
 # ------------------------------------------------------------------ balances
 
 
-def _round_half(value: Decimal) -> Decimal:
-    return (value * 2).quantize(Decimal(1), rounding=ROUND_HALF_UP) / 2
-
-
-def _floor_half(value: Decimal) -> Decimal:
-    return (value * 2).quantize(Decimal(1), rounding=ROUND_FLOOR) / 2
-
-
-def _months_employed(hire_date: date, year: int, through_month: int = 12) -> int:
-    """Months of `year` up to `through_month` in which the person was employed.
-
-    The month of hire counts as a month employed.
-    """
-    if hire_date.year > year:
-        return 0
-    first = hire_date.month if hire_date.year == year else 1
-    return max(0, through_month - first + 1)
-
-
-def _get_or_create(
-    session: Session, employee: User, leave_type: LeaveType, year: int
-) -> tuple[LeaveBalance, bool]:
-    if employee.organization_id != leave_type.organization_id:
-        raise ValueError("employee and leave type belong to different organizations")
-    where = (
-        LeaveBalance.employee_id == employee.id,
-        LeaveBalance.leave_type_id == leave_type.id,
-        LeaveBalance.year == year,
-    )
-    balance = session.scalars(select(LeaveBalance).where(*where)).one_or_none()
-    if balance is not None:
-        return balance, False
-    months = _months_employed(employee.hire_date, year)
-    entitled = _round_half(Decimal(leave_type.days_per_year) * months / 12)
-    # A concurrent first use may insert the same row; whichever wins, both read it back.
-    inserted = session.execute(
-        insert(LeaveBalance)
-        .values(
-            organization_id=employee.organization_id,
-            employee_id=employee.id,
-            leave_type_id=leave_type.id,
-            year=year,
-            entitled_days=entitled,
-            carried_over_days=ZERO,
-        )
-        .on_conflict_do_nothing(index_elements=["employee_id", "leave_type_id", "year"])
-    )
-    balance = session.scalars(select(LeaveBalance).where(*where)).one()
-    return balance, bool(inserted.rowcount)
-
-
-def get_or_create_balance(
-    session: Session, employee: User, leave_type: LeaveType, year: int
-) -> LeaveBalance:
-    """The employee's `leave_type` row for `year`, created (prorated for joiners) on first use."""
-    return _get_or_create(session, employee, leave_type, year)[0]
-
-
-def _open_requests(
-    session: Session,
-    employee_id: int,
-    leave_type_id: int,
-    year: int,
-    *,
-    exclude_id: int | None = None,
-) -> list[LeaveRequest]:
-    query = select(LeaveRequest).where(
-        LeaveRequest.employee_id == employee_id,
-        LeaveRequest.leave_type_id == leave_type_id,
-        LeaveRequest.status.in_(OPEN),
-        LeaveRequest.start_date >= date(year, 1, 1),
-        LeaveRequest.start_date <= date(year, 12, 31),
-    )
-    if exclude_id is not None:
-        query = query.where(LeaveRequest.id != exclude_id)
-    return list(session.scalars(query))
-
-
-def _accrued(
-    leave_type: LeaveType, hire_date: date, entitled: Decimal, year: int, as_of: date
-) -> Decimal:
-    if leave_type.accrual is Accrual.UPFRONT:
-        return entitled
-    months_in_year = _months_employed(hire_date, year)
-    if months_in_year == 0 or as_of.year < year:
-        return ZERO
-    so_far = months_in_year if as_of.year > year else _months_employed(hire_date, year, as_of.month)
-    # Rounded down: a half day is only available once it has been fully earned.
-    return _floor_half(entitled * so_far / months_in_year)
-
-
-def _days_before(request: LeaveRequest, cutoff: date, country: str) -> Decimal:
-    if request.start_date >= cutoff:
-        return ZERO
-    if request.end_date < cutoff:
-        return Decimal(request.days)
-    return leave_days(
-        request.start_date,
-        cutoff - timedelta(days=1),
-        country=country,
-        calendar_days=request.leave_type.counts_calendar_days,
-    )
-
-
-def _view(
-    session: Session,
-    employee: User,
-    leave_type: LeaveType,
-    year: int,
-    as_of: date,
-    country: str,
-    *,
-    balance: LeaveBalance | None,
-    exclude_id: int | None = None,
-) -> BalanceView:
-    requests = _open_requests(session, employee.id, leave_type.id, year, exclude_id=exclude_id)
-    taken = sum((r.days for r in requests if r.status is LeaveStatus.APPROVED), ZERO)
-    pending = sum((r.days for r in requests if r.status is LeaveStatus.PENDING), ZERO)
-    common = {
-        "employee_id": employee.id,
-        "leave_type": leave_type.code,
-        "name": leave_type.name,
-        "year": year,
-        "as_of": as_of,
-        "taken": taken,
-        "pending": pending,
-    }
-    if balance is None:
-        return BalanceView(
-            **common,
-            limited=False,
-            entitled=None,
-            accrued=None,
-            carried_over=None,
-            carried_over_usable=None,
-            carry_over_expires_on=None,
-            available=None,
-        )
-    entitled = Decimal(balance.entitled_days)
-    accrued = _accrued(leave_type, employee.hire_date, entitled, year, as_of)
-    carried = Decimal(balance.carried_over_days)
-    expires = balance.carry_over_expires_on
-    usable = carried
-    if carried and expires is not None and as_of >= expires:
-        # After expiry only the carried days already spent before it still count; the
-        # rest lapse. Without this, leave taken from the carry would eat this year's days.
-        used = sum((_days_before(r, expires, country) for r in requests), ZERO)
-        usable = min(carried, used)
-    return BalanceView(
-        **common,
-        limited=True,
-        entitled=entitled,
-        accrued=accrued,
-        carried_over=carried,
-        carried_over_usable=usable,
-        carry_over_expires_on=expires,
-        available=accrued + usable - taken - pending,
-    )
-
-
 @audited("leave.balance", target_type="user", target_arg="employee_id")
 def leave_balance(
     session: Session,
@@ -402,7 +236,11 @@ def leave_balance(
     views = []
     for lt in types:
         balance = None if is_unlimited(lt) else get_or_create_balance(session, employee, lt, year)
-        views.append(_view(session, employee, lt, year, as_of, org.country, balance=balance))
+        views.append(
+            balance_view(
+                session, employee, lt, year, as_of, org.country, balance=balance, today=today
+            )
+        )
     session.flush()
     return views
 
@@ -492,6 +330,14 @@ def describe_request(request: LeaveRequest) -> str:
     return text
 
 
+def _carry_last_day(view: BalanceView) -> date | None:
+    """The last day the view's carried-over days can be used, if they count as of its date."""
+    expires = view.carry_over_expires_on
+    if not view.carried_over_usable or expires is None or view.as_of >= expires:
+        return None
+    return expires - timedelta(days=1)
+
+
 def describe_balance(view: BalanceView) -> str:
     """`Annual leave: 16 days available`."""
     if not view.limited or view.available is None:
@@ -499,30 +345,47 @@ def describe_balance(view: BalanceView) -> str:
     text = f"{view.name}: {_plural_days(view.available)} available"
     if view.pending:
         text += f" after {_plural_days(view.pending)} pending approval"
-    if (
-        view.carried_over_usable
-        and view.carry_over_expires_on is not None
-        and view.as_of < view.carry_over_expires_on
-    ):
-        last_day = view.carry_over_expires_on - timedelta(days=1)
+    last_day = _carry_last_day(view)
+    if last_day is not None and view.carried_over_usable:
+        carried = _plural_days(view.carried_over_usable)
+        if view.carry_over_projected:
+            # Not written yet: it is what the previous year leaves unused, so say where from.
+            text += f"; {carried} carried over from {view.year - 1} must be used by "
+        else:
+            text += f"; {carried} carried over must be used by "
+        text += _fmt_date(last_day)
+    if view.reserved_for_next_year:
         text += (
-            f"; {_plural_days(view.carried_over_usable)} carried over "
-            f"must be used by {_fmt_date(last_day)}"
+            f"; {_plural_days(view.reserved_for_next_year)} kept back to carry over "
+            f"for leave booked in {view.year + 1}"
         )
     return text
 
 
 def _insufficient(view: BalanceView, leave_type: LeaveType, needed: Decimal) -> Conflict:
     available = view.available if view.available is not None else ZERO
-    when = ""
+    figure = f"{_plural_days(available)} available"
     if leave_type.accrual is Accrual.MONTHLY:
-        when = f" by {view.as_of:%B %Y}"
+        figure += f" by {view.as_of:%B %Y}"
+    details: dict[str, Any] = {"available": float(available), "requested": float(needed)}
+    last_day = _carry_last_day(view)
+    if last_day is not None and view.carried_over_usable:
+        figure += (
+            f", including {_plural_days(view.carried_over_usable)} carried over from "
+            f"{view.year - 1}, usable until {_fmt_date(last_day)}"
+        )
+        details["carried_over"] = float(view.carried_over_usable)
+    if view.reserved_for_next_year:
+        figure += (
+            f", keeping {_plural_days(view.reserved_for_next_year)} to carry over "
+            f"for leave booked in {view.year + 1}"
+        )
+        details["reserved_for_next_year"] = float(view.reserved_for_next_year)
     return Conflict(
-        f"Not enough {leave_type.name.lower()}: {_plural_days(available)} available{when}, "
+        f"Not enough {leave_type.name.lower()}: {figure}, "
         f"but this needs {_plural_days(needed, 'working day')}.",
         code="insufficient_balance",
-        available=float(available),
-        requested=float(needed),
+        **details,
     )
 
 
@@ -597,8 +460,15 @@ def request_leave(
         )
     if balance is not None:
         # Monthly accrual: what will have been earned by the month the leave starts.
-        view = _view(
-            session, employee, lt, start_date.year, start_date, org.country, balance=balance
+        view = balance_view(
+            session,
+            employee,
+            lt,
+            start_date.year,
+            start_date,
+            org.country,
+            balance=balance,
+            today=today,
         )
         if view.available is None or days > view.available:
             raise _insufficient(view, lt, days)
@@ -658,7 +528,7 @@ def approve_leave(
         _, balance = _lock_employee_balance(session, employee.id, lt, request.start_date.year)
         if balance is not None:
             org = get_organization(session, actor)
-            view = _view(
+            view = balance_view(
                 session,
                 employee,
                 lt,
@@ -666,6 +536,7 @@ def approve_leave(
                 request.start_date,
                 org.country,
                 balance=balance,
+                today=local_today(org.timezone),
                 exclude_id=request.id,
             )
             if view.available is None or request.days > view.available:
@@ -765,74 +636,3 @@ def list_leave_requests(
             .offset(max(0, offset))
         )
     )
-
-
-# ---------------------------------------------------------------- year end
-
-
-def _first_of_month_after(start: date, months: int) -> date:
-    years, month0 = divmod(start.month - 1 + months, 12)
-    return date(start.year + years, month0 + 1, 1)
-
-
-def roll_over_year(session: Session, organization: Organization, *, from_year: int) -> int:
-    """Create next year's balances with capped carry-over; return how many rows changed.
-
-    Idempotent: the carry is recomputed from `from_year` and only differences are
-    written, so a second run changes nothing (and a rerun after a late decision on
-    a `from_year` request corrects the carry).
-    """
-    to_year = from_year + 1
-    year_end = date(from_year, 12, 31)
-    types = [
-        lt
-        for lt in session.scalars(
-            select(LeaveType)
-            .where(LeaveType.organization_id == organization.id, LeaveType.is_active)
-            .order_by(LeaveType.id)
-        )
-        if not is_unlimited(lt)
-    ]
-    employees = list(
-        session.scalars(
-            select(User)
-            .where(User.organization_id == organization.id, User.is_active)
-            .order_by(User.id)
-        )
-    )
-    changed = 0
-    for lt in types:
-        for employee in employees:
-            if employee.hire_date.year > to_year:
-                continue
-            carried = ZERO
-            carries = lt.carry_over_cap > 0 and lt.carry_over_expiry_months > 0
-            if carries and employee.hire_date.year <= from_year:
-                old = get_or_create_balance(session, employee, lt, from_year)
-                view = _view(
-                    session, employee, lt, from_year, year_end, organization.country, balance=old
-                )
-                unused = view.available if view.available is not None else ZERO
-                carried = min(max(unused, ZERO), Decimal(lt.carry_over_cap))
-            expires = (
-                _first_of_month_after(date(to_year, 1, 1), lt.carry_over_expiry_months)
-                if carried > 0
-                else None
-            )
-            balance, created = _get_or_create(session, employee, lt, to_year)
-            if balance.carried_over_days != carried or balance.carry_over_expires_on != expires:
-                balance.carried_over_days = carried
-                balance.carry_over_expires_on = expires
-                changed += 1
-            elif created:
-                changed += 1
-    record(
-        session,
-        None,
-        "leave.roll_over",
-        organization_id=organization.id,
-        target_type="organization",
-        target_id=organization.id,
-    )
-    session.flush()
-    return changed

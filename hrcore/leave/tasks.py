@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from hrcore import db
 from hrcore.clock import local_today
-from hrcore.leave.service import roll_over_year
+from hrcore.leave.balances import roll_over_year
 from hrcore.people.models import Organization
 from hrcore.worker import celery_app
 
