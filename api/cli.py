@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from types import FrameType
 from typing import Annotated
 
@@ -159,14 +159,38 @@ def _seed() -> None:
 def _serve(host: str, port: int, *, reload: bool) -> None:
     import uvicorn
 
-    get_settings()  # refuse a bad configuration before the server starts
+    settings = get_settings()  # refuse a bad configuration before the server starts
     # Uvicorn re-raises SIGTERM after its graceful shutdown; with the default handler
     # that kills the process before atexit runs, leaving the embedded PostgreSQL behind.
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, reload=reload)
+        with _supervised_database(settings, reload=reload):
+            uvicorn.run(
+                "api.app:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                reload=reload,
+                # h11 bounds the request head it buffers; httptools (uvicorn's pick when
+                # installed) accepts headers of any size.
+                http="h11",
+                h11_max_incomplete_event_size=settings.max_header_bytes,
+            )
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _supervised_database(settings: Settings, *, reload: bool) -> AbstractContextManager[object]:
+    """Restart the embedded PostgreSQL if its postmaster dies while the server runs.
+
+    Only the embedded one (no DATABASE_URL), and only when the app runs in this process:
+    with --reload it runs in a child process that uvicorn replaces at every change.
+    """
+    if settings.database_url or reload:
+        return nullcontext()
+    from hrcore.embedded import EmbeddedSupervisor
+
+    return EmbeddedSupervisor(settings.data_dir)
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
