@@ -19,14 +19,19 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.tracebacks import ExceptionDictTransformer
 
+from api.docs import install_docs
 from api.errors import install_error_handlers, problem_json_openapi
+from api.middleware import RequestLimits, SecurityHeaders
 from api.routes import auth, chat, health, knowledge, payroll, resources, tools
 from hrcore.config import Settings, get_settings
+from knowledge.settings import get_knowledge_settings
 
 log = structlog.get_logger("ajira.api")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _HANDLER_NAME = "ajira"
+# Room for a document upload's multipart framing and form fields beside the file itself.
+_MULTIPART_OVERHEAD = 64 * 1024
 
 
 def _version() -> str:
@@ -169,11 +174,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Ajira",
         version=_version(),
         summary="Chat-first HR assistant for employers in Kenya and Tanzania.",
-        docs_url="/docs",
+        docs_url=None,  # api.docs serves it, without a CDN
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url="/openapi.json" if settings.docs else None,
     )
     install_error_handlers(app)
+    app.add_middleware(
+        RequestLimits,
+        max_body_bytes=settings.max_body_bytes,
+        max_header_count=settings.max_header_count,
+        max_header_bytes=settings.max_header_bytes,
+        body_limits={
+            ("POST", knowledge.router.url_path_for("upload_document")): (
+                get_knowledge_settings().max_document_bytes + _MULTIPART_OVERHEAD
+            )
+        },
+    )
     app.add_middleware(AccessLog)
     app.include_router(health.router)
     app.include_router(auth.router)
@@ -196,4 +212,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    if settings.docs:
+        install_docs(app)
+
+    build_middleware_stack = app.build_middleware_stack
+
+    def with_security_headers() -> ASGIApp:
+        # Outside Starlette's ServerErrorMiddleware, so that its 500s carry the headers too.
+        return SecurityHeaders(build_middleware_stack())
+
+    app.build_middleware_stack = with_security_headers  # type: ignore[method-assign]
     return app

@@ -132,6 +132,8 @@ def test_demo_migrates_seeds_prints_logins_and_serves(
             "host": "127.0.0.1",
             "port": 8123,
             "reload": False,
+            "http": "h11",
+            "h11_max_incomplete_event_size": 16 * 1024,
         }
     ]
     assert session.scalar(select(Organization).where(Organization.slug == "demo")) is not None
@@ -156,6 +158,8 @@ def test_serve_passes_host_port_and_reload(runner: CliRunner, served: list[dict[
     assert served[0]["host"] == EVERY_INTERFACE
     assert served[0]["port"] == 9000
     assert served[0]["reload"] is True
+    # h11 bounds the request head; httptools would take headers of any size.
+    assert served[0]["http"] == "h11"
 
 
 def test_serve_refuses_a_bad_port(runner: CliRunner, served: list[dict[str, Any]]) -> None:
