@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -36,3 +36,11 @@ def current_actor(token: Annotated[str, Depends(oauth2_scheme)], session: DbSess
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def client_address(request: Request) -> str:
+    """The caller's network address (behind a trusted proxy, as `--proxy-headers` set it)."""
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(client_address)]

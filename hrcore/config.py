@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
-DEV_SECRET_KEY = "ajira-development-key-not-for-production-use"  # noqa: S105 - refused in production
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -23,7 +22,12 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     data_dir: Path = Field(default=Path(".ajira"), validation_alias="AJIRA_DATA_DIR")
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
-    secret_key: str = Field(default=DEV_SECRET_KEY, validation_alias="AJIRA_SECRET_KEY")
+    # Unset: a random key generated once in `data_dir` (hrcore.keys); never one from the source.
+    secret_key: str | None = Field(default=None, validation_alias="AJIRA_SECRET_KEY")
+    # Keys being rotated out: tokens they signed still verify until they expire.
+    previous_secret_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="AJIRA_PREVIOUS_SECRET_KEYS"
+    )
     demo_password: str = Field(default="demo-pass-2026", validation_alias="AJIRA_DEMO_PASSWORD")
     default_region: str = Field(default="KE", validation_alias="AJIRA_DEFAULT_REGION")
     log_level: str = Field(default="INFO", validation_alias="AJIRA_LOG_LEVEL")
@@ -32,16 +36,80 @@ class Settings(BaseSettings):
     llm_model: str = Field(default="gpt-4o-mini", validation_alias="AJIRA_LLM_MODEL")
     llm_timeout_s: float = Field(default=30, gt=0, validation_alias="AJIRA_LLM_TIMEOUT")
 
+    # HTTP request limits (api.middleware): a request past them is refused before it is read.
+    # Document uploads get AJIRA_MAX_DOCUMENT_BYTES (knowledge settings) instead of the body limit.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1, validation_alias="AJIRA_MAX_BODY_BYTES")
+    max_header_count: int = Field(default=100, ge=1, validation_alias="AJIRA_MAX_HEADER_COUNT")
+    max_header_bytes: int = Field(
+        default=16 * 1024, ge=1024, validation_alias="AJIRA_MAX_HEADER_BYTES"
+    )
+    # The OpenAPI document and the Swagger UI at /docs; off, both answer 404.
+    docs: bool = Field(default=True, validation_alias="AJIRA_DOCS")
+
     access_token_minutes: int = 15
     refresh_token_days: int = 14
-    max_failed_logins: int = 5
-    lockout_minutes: int = 15
+
+    # Rate limits in the `limits` notation ("5/15 minutes;20/day"); see hrcore.ratelimit.
+    # Wrong or right, every sign-in counts against its address; a success clears the count of
+    # its (login, address) pair, so these are failures in a row from one place.
+    login_limit_per_address: str = Field(
+        default="30/minute;300/hour", validation_alias="AJIRA_LOGIN_LIMIT_PER_ADDRESS"
+    )
+    login_limit_per_account: str = Field(
+        default="5/15 minutes;10/hour;20/day", validation_alias="AJIRA_LOGIN_LIMIT_PER_ACCOUNT"
+    )
+    # The pause before a refused sign-in is answered (see api.routes.auth.login).
+    login_failure_delay_s: float = Field(
+        default=1.0, ge=0, le=10, validation_alias="AJIRA_LOGIN_FAILURE_DELAY"
+    )
+    refresh_limit: str = Field(default="60/minute", validation_alias="AJIRA_REFRESH_LIMIT")
+    chat_limit: str = Field(default="30/minute;500/day", validation_alias="AJIRA_CHAT_LIMIT")
+    hr_case_limit: str = Field(default="5/hour;20/day", validation_alias="AJIRA_HR_CASE_LIMIT")
+    webhook_limit: str = Field(default="600/minute", validation_alias="AJIRA_WEBHOOK_LIMIT")
+    # Password hashes computed at once: argon2 is built to be slow, and a flood of sign-ins
+    # must queue behind these few, never take every worker thread.
+    hash_concurrency: int = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 2) // 2),
+        ge=1,
+        le=64,
+        validation_alias="AJIRA_HASH_CONCURRENCY",
+    )
+
+    @field_validator("secret_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("previous_secret_keys", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator(
+        "login_limit_per_address",
+        "login_limit_per_account",
+        "refresh_limit",
+        "chat_limit",
+        "hr_case_limit",
+        "webhook_limit",
+    )
+    @classmethod
+    def _limits_notation(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit such as '5/minute;100/day': {value!r}") from exc
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
-        if self.env == "production" and (
-            self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32
-        ):
+        if self.secret_key is not None and len(self.secret_key) < 32:
+            raise ValueError("AJIRA_SECRET_KEY must be a random value of at least 32 characters")
+        if self.env == "production" and self.secret_key is None:
             raise ValueError(
                 "AJIRA_SECRET_KEY must be set to a random value of at least 32 characters "
                 "when AJIRA_ENV=production"

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 os.environ.setdefault("AJIRA_ENV", "test")
+# A fresh key per run: nothing in the repository may sign a token, not even in tests.
+os.environ.setdefault("AJIRA_SECRET_KEY", secrets.token_urlsafe(48))
+# Refused sign-ins answer at once here; tests/test_api_auth.py checks the pause itself.
+os.environ.setdefault("AJIRA_LOGIN_FAILURE_DELAY", "0")
 
-from hrcore import db
+from hrcore import db, ratelimit
 from hrcore.migrate import upgrade
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    """Each test starts with no attempts counted against anyone."""
+    ratelimit.reset()
+    yield
+    ratelimit.reset()
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +60,25 @@ def session(engine: Engine) -> Iterator[Session]:
             session.close()
             outer.rollback()
             db.configure_engine(engine)
+
+
+@pytest.fixture
+def committed_engine(engine: Engine) -> Iterator[Engine]:
+    """A database of its own where every commit is real, for tests of concurrency.
+
+    Threads each take their own connection from its pool (the `session` fixture's single
+    rolled-back connection cannot serve two at once). Dropped after the test.
+    """
+    name = f"ajira_commit_{secrets.token_hex(4)}"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    own = db.make_engine(engine.url.set(database=name), pool_size=20, max_overflow=10)
+    try:
+        upgrade(own)
+        db.configure_engine(own)
+        yield own
+    finally:
+        own.dispose()
+        db.configure_engine(engine)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

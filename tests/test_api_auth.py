@@ -1,3 +1,4 @@
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from api.deps import DbSession
 from hrcore.actor import Role
 from hrcore.audit import AuditEntry, record
 from hrcore.clock import frozen
+from hrcore.config import get_settings
 from hrcore.errors import Invalid
 from hrcore.people.models import Organization, User
 from tests.factories import make_org, make_user
@@ -95,20 +97,41 @@ def test_a_login_holding_nul_is_a_401_not_a_server_error(client: TestClient, use
     _problem(_login(client, user.email + "\x00", PASSWORD), 401, "invalid_credentials")
 
 
-def test_lockout_is_committed_across_requests(
+def test_five_failures_pause_that_login_from_that_address_with_retry_after(
     client: TestClient, session: Session, user: User
 ) -> None:
     for _ in range(5):
         assert _login(client, user.email, "nope").status_code == 401
     response = _login(client, user.email)
-    body = _problem(response, 423, "account_locked")
-    assert body["details"] == {"minutes_left": 15}
-    assert response.headers["retry-after"] == "900"
-    stored = session.scalar(
-        select(User).where(User.id == user.id).execution_options(populate_existing=True)
-    )
-    assert stored is not None
-    assert stored.failed_login_count == 5
+    body = _problem(response, 429, "rate_limited")
+    assert 14 * 60 <= int(response.headers["retry-after"]) <= 15 * 60
+    assert body["details"]["retry_after_s"] == int(response.headers["retry-after"])
+    # Every failure was recorded, each in a transaction of its own.
+    outcomes = session.scalars(
+        select(AuditEntry.outcome).where(AuditEntry.action == "auth.login")
+    ).all()
+    assert outcomes == ["invalid_credentials"] * 5
+
+
+def test_an_access_token_stops_working_at_logout(client: TestClient, user: User) -> None:
+    pair = _login(client, user.email).json()
+    headers = {"Authorization": f"Bearer {pair['access_token']}"}
+    assert client.get(ME, headers=headers).status_code == 200
+    assert client.post(LOGOUT, json={"refresh_token": pair["refresh_token"]}).status_code == 204
+    _problem(client.get(ME, headers=headers), 401, "session_ended")
+
+
+def test_an_access_token_stops_working_when_its_refresh_token_is_replayed(
+    client: TestClient, user: User
+) -> None:
+    first = _login(client, user.email).json()
+    second = client.post(REFRESH, json={"refresh_token": first["refresh_token"]}).json()
+    headers = {"Authorization": f"Bearer {second['access_token']}"}
+    assert client.get(ME, headers=headers).status_code == 200
+    # The first refresh token again: a copy is in use, so the whole sign-in ends.
+    replay = client.post(REFRESH, json={"refresh_token": first["refresh_token"]})
+    _problem(replay, 401, "refresh_token_reused")
+    _problem(client.get(ME, headers=headers), 401, "session_ended")
 
 
 def test_refresh_rotates_and_replay_signs_the_session_out(client: TestClient, user: User) -> None:
@@ -268,7 +291,7 @@ def _audit_targets(session: Session, action: str) -> list[str | None]:
     )
 
 
-def test_the_session_commits_on_success_and_on_kept_errors_and_rolls_back_otherwise(
+def test_an_error_rolls_back_every_write_and_keeps_only_its_own_record(
     app: FastAPI, client: TestClient, session: Session
 ) -> None:
     def write(db: DbSession, outcome: str) -> dict[str, str]:
@@ -276,7 +299,8 @@ def test_the_session_commits_on_success_and_on_kept_errors_and_rolls_back_otherw
         db.flush()
         if outcome != "ok":
             error = Invalid("No.", code="test_refused")
-            error.keep_changes = outcome == "kept"
+            if outcome == "kept":
+                error.keep(lambda side: record(side, None, "test.failure", target_id=outcome))
             raise error
         return {"outcome": outcome}
 
@@ -284,7 +308,8 @@ def test_the_session_commits_on_success_and_on_kept_errors_and_rolls_back_otherw
     assert client.post("/test/write", params={"outcome": "ok"}).status_code == 200
     _problem(client.post("/test/write", params={"outcome": "kept"}), 422, "test_refused")
     _problem(client.post("/test/write", params={"outcome": "dropped"}), 422, "test_refused")
-    assert sorted(_audit_targets(session, "test.write")) == ["kept", "ok"]
+    assert _audit_targets(session, "test.write") == ["ok"]
+    assert _audit_targets(session, "test.failure") == ["kept"]
 
 
 def test_openapi_documents_both_login_bodies_and_problem_errors(client: TestClient) -> None:
@@ -305,3 +330,16 @@ def test_openapi_documents_both_login_bodies_and_problem_errors(client: TestClie
     ] == (LOGIN)
     assert "HTTPValidationError" not in schema["components"]["schemas"]
     assert client.get("/docs").status_code == 200
+
+
+def test_a_refused_sign_in_is_answered_after_a_pause_known_login_or_not(
+    client: TestClient, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "login_failure_delay_s", 1.0)
+    for login in (user.email, "nobody@nowhere.test"):
+        started = time.perf_counter()
+        _problem(_login(client, login, "nope"), 401, "invalid_credentials")
+        assert time.perf_counter() - started >= 1.0
+    started = time.perf_counter()
+    assert _login(client, user.email).status_code == 200
+    assert time.perf_counter() - started < 1.0

@@ -1,19 +1,21 @@
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from hrcore import db
+from hrcore import db, keys
 from hrcore.actor import Channel, Role
 from hrcore.audit import AuditEntry
 from hrcore.auth import service as auth
 from hrcore.auth import tokens
-from hrcore.auth.models import RefreshToken
+from hrcore.auth.models import AuthSession, RefreshToken
 from hrcore.clock import frozen
 from hrcore.config import get_settings
-from hrcore.errors import Locked, Unauthenticated
+from hrcore.errors import RateLimited, Unauthenticated
 from hrcore.people.models import Organization, User
 from tests.factories import make_org, make_user
 
@@ -53,6 +55,11 @@ def _token_count(session: Session, user: User) -> int:
     )
 
 
+def row_session_id(session: Session, user: User) -> str:
+    """The id of the user's one sign-in session."""
+    return session.scalars(select(AuthSession.id).where(AuthSession.user_id == user.id)).one()
+
+
 def _login_in_own_transaction(login: str, password: str) -> auth.TokenPair:
     """Log in the way the API does: in a unit of work that commits or rolls back."""
     with db.unit_of_work() as uow:
@@ -67,7 +74,7 @@ def test_login_by_email_issues_tokens_for_the_user(session: Session, user: User)
     assert pair.expires_in == 15 * 60
     claims = jwt.decode(
         pair.access_token,
-        get_settings().secret_key,
+        keys.token_key(),
         algorithms=["HS256"],
         options={"verify_exp": False, "verify_iat": False},
     )
@@ -76,6 +83,7 @@ def test_login_by_email_issues_tokens_for_the_user(session: Session, user: User)
     assert claims["role"] == "supervisor"
     assert claims["typ"] == "access"
     assert claims["exp"] - claims["iat"] == 15 * 60
+    assert claims["sid"] == row_session_id(session, user)
     assert claims["iat"] == int(T0.timestamp())
     with frozen(T0):
         refresh_claims = tokens.decode_refresh_token(pair.refresh_token)
@@ -103,12 +111,12 @@ def test_login_by_local_phone_number_read_in_the_default_region(
     assert actor.user_id == user.id
 
 
-def test_wrong_password_is_refused_counted_and_issues_nothing(session: Session, user: User) -> None:
+def test_wrong_password_is_refused_audited_and_issues_nothing(session: Session, user: User) -> None:
     with pytest.raises(Unauthenticated) as err:
         _login_in_own_transaction(user.email, "not the password")
     assert err.value.code == "invalid_credentials"
-    assert _fresh(session, user).failed_login_count == 1
     assert _token_count(session, user) == 0
+    # The failure's audit row outlived the rolled-back call: it was written on its own.
     assert _login_outcomes(session) == [(user.id, "invalid_credentials")]
 
 
@@ -151,49 +159,85 @@ def test_user_without_a_password_cannot_log_in(session: Session, org: Organizati
     assert err.value.code == "invalid_credentials"
 
 
-def test_five_failures_lock_the_account_for_fifteen_minutes(session: Session, user: User) -> None:
-    with frozen(T0):
-        for _ in range(5):
-            with pytest.raises(Unauthenticated):
-                _login_in_own_transaction(user.email, "guess")
-        # The failures were committed although every call raised: the right password is
-        # now refused too.
-        with pytest.raises(Locked) as locked:
-            _login_in_own_transaction(user.email, PASSWORD)
-    assert locked.value.code == "account_locked"
-    assert locked.value.details["minutes_left"] == 15
-    assert _fresh(session, user).locked_until == T0 + timedelta(minutes=15)
-
-    with frozen(T0 + timedelta(minutes=14, seconds=30)), pytest.raises(Locked) as still:
-        _login_in_own_transaction(user.email, PASSWORD)
-    assert still.value.details["minutes_left"] == 1
-
-    with frozen(T0 + timedelta(minutes=15)):
-        pair = _login_in_own_transaction(user.email, PASSWORD)
-    assert pair.access_token
-    fresh = _fresh(session, user)
-    assert (fresh.failed_login_count, fresh.locked_until) == (0, None)
-    outcomes = [outcome for _, outcome in _login_outcomes(session)]
-    assert outcomes == ["invalid_credentials"] * 5 + ["account_locked"] * 2 + ["ok"]
+def _attempt(login: str, password: str, client: str) -> str:
+    """One sign-in as the API makes it; its outcome as a code ("ok" on success)."""
+    try:
+        with db.unit_of_work() as uow:
+            auth.login(uow, login=login, password=password, client=client)
+    except (Unauthenticated, RateLimited) as exc:
+        return exc.code
+    return "ok"
 
 
-def test_a_failure_after_the_lock_ran_out_starts_a_new_count(session: Session, user: User) -> None:
-    user.failed_login_count = 5
-    user.locked_until = T0
-    session.flush()
-    with frozen(T0 + timedelta(minutes=1)), pytest.raises(Unauthenticated):
-        auth.login(session, login=user.email, password="guess")
-    fresh = _fresh(session, user)
-    assert (fresh.failed_login_count, fresh.locked_until) == (1, None)
+def test_five_failures_from_one_address_refuse_even_the_right_password_there(
+    session: Session, user: User
+) -> None:
+    outcomes = [_attempt(user.email, "guess", "203.0.113.9") for _ in range(5)]
+    assert outcomes == ["invalid_credentials"] * 5
+    with pytest.raises(RateLimited) as limited, db.unit_of_work() as uow:
+        auth.login(uow, login=user.email, password=PASSWORD, client="203.0.113.9")
+    assert limited.value.status == 429
+    # Fifteen minutes from the first failure, give or take the seconds the test took.
+    assert 14 * 60 <= limited.value.details["retry_after_s"] <= 15 * 60
+    assert _token_count(session, user) == 0
 
 
-def test_success_resets_the_failure_count(session: Session, user: User) -> None:
-    for _ in range(3):
-        with pytest.raises(Unauthenticated):
-            auth.login(session, login=user.email, password="guess")
-    assert _fresh(session, user).failed_login_count == 3
-    auth.login(session, login=user.email, password=PASSWORD)
-    assert _fresh(session, user).failed_login_count == 0
+def test_an_attacker_elsewhere_cannot_lock_the_real_user_out(session: Session, user: User) -> None:
+    for _ in range(8):
+        _attempt(user.email, "guess", "198.51.100.66")
+    assert _attempt(user.email, "guess", "198.51.100.66") == "rate_limited"
+    assert _attempt(user.email, PASSWORD, "192.0.2.10") == "ok"
+
+
+def test_unknown_and_known_logins_are_answered_and_throttled_alike(
+    session: Session, user: User
+) -> None:
+    known = [_attempt(user.email, "guess", "192.0.2.20") for _ in range(7)]
+    unknown = [_attempt("nobody@nowhere.test", "guess", "192.0.2.20") for _ in range(7)]
+    assert known == unknown == ["invalid_credentials"] * 5 + ["rate_limited"] * 2
+
+
+def test_a_right_password_ends_the_run_of_failures(session: Session, user: User) -> None:
+    for _ in range(4):
+        assert _attempt(user.email, "guess", "192.0.2.30") == "invalid_credentials"
+    assert _attempt(user.email, PASSWORD, "192.0.2.30") == "ok"
+    outcomes = [_attempt(user.email, "guess", "192.0.2.30") for _ in range(6)]
+    assert outcomes == ["invalid_credentials"] * 5 + ["rate_limited"]
+
+
+def test_one_address_is_limited_across_every_login(session: Session, org: Organization) -> None:
+    limit = int(get_settings().login_limit_per_address.split("/")[0])
+    logins = [f"someone{i}@nowhere.test" for i in range(limit + 1)]
+    outcomes = [_attempt(login, "guess", "192.0.2.40") for login in logins]
+    assert outcomes[:limit] == ["invalid_credentials"] * limit
+    assert outcomes[limit] == "rate_limited"
+
+
+def test_parallel_wrong_guesses_cannot_outrun_the_limit(committed_engine: Engine) -> None:
+    with db.unit_of_work() as uow:
+        victim = make_user(uow, make_org(uow), password=PASSWORD)
+        email = victim.email
+    barrier = threading.Barrier(15)
+    checked: list[str] = []
+
+    def guess(i: int) -> str:
+        barrier.wait()
+        outcome = _attempt(email, f"guess-{i}", "203.0.113.77")
+        checked.append(outcome)
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=15) as pool:
+        outcomes = list(pool.map(guess, range(15)))
+    # Every guess was counted before any was checked: only five reached the password.
+    assert sorted(outcomes) == ["invalid_credentials"] * 5 + ["rate_limited"] * 10
+    assert _attempt(email, PASSWORD, "203.0.113.77") == "rate_limited"
+    with db.unit_of_work() as uow:
+        failures = uow.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "auth.login", AuditEntry.outcome == "invalid_credentials")
+        )
+    assert failures == 5
 
 
 def _refresh_in_own_transaction(token: str) -> auth.TokenPair:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from functools import lru_cache, partial
 from typing import Annotated, Any, Literal
 
+import anyio
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.deps import CurrentActor, DbSession
+from api.deps import ClientAddress, CurrentActor, DbSession
 from api.errors import problem_responses
 from hrcore.actor import Channel, Role
 from hrcore.auth import service as auth
+from hrcore.config import get_settings
+from hrcore.db import unit_of_work
+from hrcore.errors import RateLimited, Unauthenticated
 from hrcore.people import service as people
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -148,32 +153,60 @@ _LOGIN_BODY = {
 }
 
 
+@lru_cache
+def _sign_in_threads() -> anyio.CapacityLimiter:
+    # Sign-ins run on a few threads of their own: a flood of them waits here, on the event
+    # loop, instead of taking every worker thread from the requests behind it.
+    return anyio.CapacityLimiter(get_settings().hash_concurrency + 2)
+
+
+def _sign_in(credentials: LoginRequest, client: str) -> auth.TokenPair:
+    with unit_of_work() as session:
+        return auth.login(
+            session,
+            login=credentials.login,
+            password=credentials.password,
+            client=client,
+            channel=Channel.API,
+        )
+
+
 @router.post(
     "/login",
     summary="Sign in with an email or phone and a password",
     openapi_extra=_LOGIN_BODY,
-    responses=problem_responses(401, 415, 422, 423),
+    responses=problem_responses(401, 415, 422, 429),
 )
-def login(
+async def login(
     credentials: Annotated[LoginRequest, Depends(read_credentials)],
-    session: DbSession,
+    client: ClientAddress,
     response: Response,
 ) -> TokenResponse:
-    """Five wrong passwords in a row lock the account for 15 minutes."""
-    pair = auth.login(
-        session, login=credentials.login, password=credentials.password, channel=Channel.API
-    )
+    """Five wrong passwords in a row from one address pause that login there (429)."""
+    try:
+        pair = await anyio.to_thread.run_sync(
+            partial(_sign_in, credentials, client), limiter=_sign_in_threads()
+        )
+    except (Unauthenticated, RateLimited):
+        # Every refusal is answered after the same pause, on the event loop where waiting
+        # costs nothing: a guessing loop slows to a crawl, and a person who mistyped waits
+        # a moment. Known and unknown logins alike, so the pause tells nothing either.
+        await anyio.sleep(get_settings().login_failure_delay_s)
+        raise
     return _tokens(pair, response)
 
 
 @router.post(
     "/refresh",
     summary="Exchange a refresh token for a new pair",
-    responses=problem_responses(401, 422),
+    responses=problem_responses(401, 422, 429),
 )
-def refresh(body: RefreshRequest, session: DbSession, response: Response) -> TokenResponse:
+def refresh(
+    body: RefreshRequest, session: DbSession, client: ClientAddress, response: Response
+) -> TokenResponse:
     """The presented refresh token is spent; presenting it again signs the session out."""
-    return _tokens(auth.refresh(session, refresh_token=body.refresh_token), response)
+    pair = auth.refresh(session, refresh_token=body.refresh_token, client=client)
+    return _tokens(pair, response)
 
 
 @router.post(

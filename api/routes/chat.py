@@ -20,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from api.deps import current_actor, oauth2_scheme
 from api.errors import PROBLEM_BASE, problem, problem_responses
 from assistant.service import Assistant, TurnResult, get_assistant
+from hrcore import ratelimit
 from hrcore.actor import Actor, Channel
+from hrcore.config import get_settings
 from hrcore.db import unit_of_work
 from hrcore.errors import HRError
 
@@ -117,6 +119,14 @@ def _chat_actor(token: Annotated[str, Depends(oauth2_scheme)]) -> Actor:
     # request session would otherwise stay open, holding a connection, for the whole turn.
     with unit_of_work() as session:
         actor = current_actor(token, session)
+    # Per person: each turn costs a model call and database work.
+    ratelimit.hit(
+        get_settings().chat_limit,
+        "chat",
+        str(actor.organization_id),
+        str(actor.user_id),
+        message="You are sending messages faster than I can answer. Wait a moment.",
+    )
     # The bearer token identifies a user of the web app; memory and hand-offs to hr are
     # kept per channel, so the turn runs on the web channel rather than plain REST.
     return dataclasses.replace(actor, channel=Channel.WEB)
@@ -153,7 +163,7 @@ router = APIRouter(prefix=PREFIX, tags=["chat"])
     "",
     summary="One assistant turn for the logged-in user",
     operation_id="chat",
-    responses=problem_responses(401, 422, 503),
+    responses=problem_responses(401, 422, 429, 503),
 )
 async def chat(body: ChatRequest, actor: ChatActor, assistant: ChatAssistant) -> ChatReply:
     """Send a message; the assistant answers, acting only as the caller, through the tools.
@@ -183,9 +193,21 @@ async def chat(body: ChatRequest, actor: ChatActor, assistant: ChatAssistant) ->
             'written, `event: tool` (`{"name", "status"}`) as tools run or wait for a yes, '
             "then `event: done` with the same JSON as POST /api/v1/chat; `event: error` "
             '(`{"code", "detail"}`) if the turn fails midway.',
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {
+                "text/event-stream": {
+                    # One server-sent event; `data` is the JSON described above.
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "event": {"type": "string", "enum": ["token", "tool", "done", "error"]},
+                            "data": {"type": "string"},
+                        },
+                        "required": ["event", "data"],
+                    }
+                }
+            },
         },
-        **problem_responses(401, 422),
+        **problem_responses(401, 422, 429),
     },
 )
 async def chat_stream(

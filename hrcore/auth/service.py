@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from hrcore import clock
+from hrcore import clock, ratelimit
 from hrcore.actor import Actor, Channel
 from hrcore.audit import record
 from hrcore.auth import tokens
-from hrcore.auth.models import RefreshToken
+from hrcore.auth.models import AuthSession, RefreshToken
 from hrcore.config import get_settings
-from hrcore.errors import HRError, Locked, Unauthenticated
+from hrcore.errors import Unauthenticated
 from hrcore.people.models import User
-from hrcore.people.service import actor_for, find_user_by_login
+from hrcore.people.service import actor_for, canonical_login, find_user_by_login
 from hrcore.security import verify_secret
 
 _BAD_CREDENTIALS = "The login or password is not correct."
@@ -33,27 +32,21 @@ class TokenPair:
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
 
 
-def _kept(exc: HRError) -> HRError:
-    # The caller's unit of work commits these writes (failure counts, revocations, audit).
-    exc.keep_changes = True
-    return exc
-
-
 def _invalid_credentials() -> Unauthenticated:
     return Unauthenticated(_BAD_CREDENTIALS, code="invalid_credentials")
 
 
-def _issue_pair(session: Session, user: User, *, family_id: str) -> TokenPair:
+def _issue_pair(session: Session, user: User, *, session_id: str) -> TokenPair:
     access = tokens.issue_access_token(
-        user_id=user.id, organization_id=user.organization_id, role=user.role
+        user_id=user.id, organization_id=user.organization_id, role=user.role, session_id=session_id
     )
-    refresh = tokens.issue_refresh_token(user_id=user.id, family_id=family_id)
+    refresh = tokens.issue_refresh_token(user_id=user.id, family_id=session_id)
     session.add(
         RefreshToken(
             id=refresh.jti,
             organization_id=user.organization_id,
             user_id=user.id,
-            family_id=family_id,
+            family_id=session_id,
             expires_at=refresh.expires_at,
         )
     )
@@ -65,85 +58,85 @@ def _issue_pair(session: Session, user: User, *, family_id: str) -> TokenPair:
     )
 
 
-def _lock_row(session: Session, user: User) -> User:
-    """Reload `user` under a row lock so concurrent failures are all counted."""
-    locked = session.scalar(
-        select(User)
-        .where(User.id == user.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    assert locked is not None
-    return locked
+def _audit_login(actor: Actor | None, outcome: str) -> Callable[[Session], None]:
+    def write(session: Session) -> None:
+        target = actor.user_id if actor else None
+        record(session, actor, "auth.login", outcome=outcome, target_type="user", target_id=target)
+
+    return write
 
 
-def _minutes_left(until: datetime, now: datetime) -> int:
-    return max(1, math.ceil((until - now).total_seconds() / 60))
+def _throttle(login: str, client: str) -> tuple[str, str]:
+    """Count this attempt from `client` for `login`; raise `RateLimited` past the limits.
 
-
-def _audit_login(session: Session, actor: Actor, outcome: str) -> None:
-    record(
-        session, actor, "auth.login", outcome=outcome, target_type="user", target_id=actor.user_id
-    )
-    session.flush()
+    Counted before the password is checked, atomically, so parallel guesses cannot all be
+    checked before the limit lands. Keyed by the login as typed (canonical form), known or
+    not, so the answer never tells whether an account exists; and by address, so an
+    attacker elsewhere cannot lock the real user out.
+    """
+    settings = get_settings()
+    who = ratelimit.private(canonical_login(login, region=settings.default_region))
+    where = ratelimit.private(client)
+    message = "Too many sign-in attempts. Wait a while, then try again."
+    ratelimit.hit(settings.login_limit_per_address, "login-address", where, message=message)
+    ratelimit.hit(settings.login_limit_per_account, "login-account", who, where, message=message)
+    return who, where
 
 
 def login(
-    session: Session, *, login: str, password: str, channel: Channel = Channel.API
+    session: Session,
+    *,
+    login: str,
+    password: str,
+    client: str = "unknown",
+    channel: Channel = Channel.API,
 ) -> TokenPair:
-    """Exchange an email or phone and a password for an access and a refresh token."""
-    settings = get_settings()
-    now = clock.now()
-    user = find_user_by_login(session, login, region=settings.default_region)
+    """Exchange an email or phone and a password for an access and a refresh token.
+
+    `client` is the caller's network address; sign-in attempts are limited per address
+    and per (login, address), and a right password clears the latter.
+    """
+    who, where = _throttle(login, client)
+    user = find_user_by_login(session, login, region=get_settings().default_region)
     if user is None:
         # Same hashing cost and answer as a wrong password; the login itself is not recorded
         # because it may be someone's mistyped password or another person's contact.
         verify_secret(password, None)
-        record(session, None, "auth.login", outcome="invalid_credentials")
-        session.flush()
-        raise _kept(_invalid_credentials())
+        raise _invalid_credentials().keep(_audit_login(None, "invalid_credentials"))
 
     actor = actor_for(user, channel)
-    if user.locked_until is not None and user.locked_until > now:
-        minutes = _minutes_left(user.locked_until, now)
-        _audit_login(session, actor, "account_locked")
-        raise _kept(
-            Locked(
-                f"Too many failed sign-ins. Try again in {minutes} minute"
-                f"{'' if minutes == 1 else 's'}.",
-                minutes_left=minutes,
-            )
-        )
+    if not verify_secret(password, user.password_hash) or not user.is_active:
+        raise _invalid_credentials().keep(_audit_login(actor, "invalid_credentials"))
 
-    if not verify_secret(password, user.password_hash):
-        user = _lock_row(session, user)
-        if user.locked_until is not None and user.locked_until <= now:
-            # A lock that has run out gives a fresh set of attempts.
-            user.failed_login_count = 0
-            user.locked_until = None
-        user.failed_login_count += 1
-        if user.failed_login_count >= settings.max_failed_logins:
-            user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-        _audit_login(session, actor, "invalid_credentials")
-        raise _kept(_invalid_credentials())
-
-    if not user.is_active:
-        _audit_login(session, actor, "invalid_credentials")
-        raise _kept(_invalid_credentials())
-
-    if user.failed_login_count or user.locked_until is not None:
-        user.failed_login_count = 0
-        user.locked_until = None
-    pair = _issue_pair(session, user, family_id=tokens.new_token_id())
-    _audit_login(session, actor, "ok")
+    ratelimit.clear(get_settings().login_limit_per_account, "login-account", who, where)
+    pair = open_session(session, user)
+    _audit_login(actor, "ok")(session)
+    session.flush()
     return pair
 
 
-def _revoke_family(session: Session, family_id: str) -> int:
+def open_session(session: Session, user: User) -> TokenPair:
+    """Start a sign-in session for `user`, who was already authenticated, and its tokens."""
+    started = AuthSession(
+        id=tokens.new_token_id(), organization_id=user.organization_id, user_id=user.id
+    )
+    session.add(started)
+    return _issue_pair(session, user, session_id=started.id)
+
+
+def _end_session(session: Session, session_id: str, reason: str) -> int:
+    """Revoke a sign-in session and its refresh tokens; return how many tokens it had live."""
+    now = clock.now()
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+        .execution_options(synchronize_session="fetch")
+    )
     result = session.execute(
         update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=clock.now())
+        .where(RefreshToken.family_id == session_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
         .execution_options(synchronize_session="fetch")
     )
     session.flush()
@@ -166,11 +159,17 @@ def _audit_token_event(
     session.flush()
 
 
-def refresh(session: Session, *, refresh_token: str) -> TokenPair:
+def refresh(session: Session, *, refresh_token: str, client: str = "unknown") -> TokenPair:
     """Rotate a refresh token: the presented one is spent and a new pair is issued.
 
-    A token presented twice means it was copied: the whole family is revoked.
+    A token presented twice means it was copied: its whole sign-in session is ended.
     """
+    ratelimit.hit(
+        get_settings().refresh_limit,
+        "refresh",
+        ratelimit.private(client),
+        message="Too many token refreshes. Wait a moment, then try again.",
+    )
     claims = tokens.decode_refresh_token(refresh_token)
     row = session.get(RefreshToken, claims.jti, with_for_update=True, populate_existing=True)
     if row is None or row.user_id != claims.user_id or row.family_id != claims.family_id:
@@ -178,23 +177,28 @@ def refresh(session: Session, *, refresh_token: str) -> TokenPair:
     user = session.get(User, row.user_id)
     now = clock.now()
     if row.used_at is not None or row.revoked_at is not None:
-        _revoke_family(session, row.family_id)
-        _audit_token_event(
-            session, user, "auth.refresh", "refresh_token_reused", row.organization_id
+        # Plain values: the objects expire with the rolled-back transaction.
+        family, org = row.family_id, row.organization_id
+        owner_id = user.id if user is not None else None
+        reused = Unauthenticated(
+            "This refresh token was already used; every session it belongs to is now "
+            "signed out. Sign in again.",
+            code="refresh_token_reused",
         )
-        raise _kept(
-            Unauthenticated(
-                "This refresh token was already used; every session it belongs to is now "
-                "signed out. Sign in again.",
-                code="refresh_token_reused",
-            )
-        )
+
+        def end_the_session(side: Session) -> None:
+            # A copied token: end the whole sign-in, for its thief and its owner alike.
+            _end_session(side, family, "refresh_token_reused")
+            owner = side.get(User, owner_id) if owner_id is not None else None
+            _audit_token_event(side, owner, "auth.refresh", "refresh_token_reused", org)
+
+        raise reused.keep(end_the_session)
     if row.expires_at <= now - tokens.LEEWAY:
         raise Unauthenticated("The token has expired.", code="token_expired")
     if user is None or not user.is_active:
         raise _invalid_credentials()
     row.used_at = now
-    pair = _issue_pair(session, user, family_id=row.family_id)
+    pair = _issue_pair(session, user, session_id=row.family_id)
     _audit_token_event(session, user, "auth.refresh", "ok", row.organization_id)
     return pair
 
@@ -206,16 +210,29 @@ def logout(session: Session, *, refresh_token: str) -> None:
     row = session.get(RefreshToken, claims.jti)
     if row is None or row.family_id != claims.family_id or row.user_id != claims.user_id:
         return
-    if _revoke_family(session, claims.family_id):
+    if _end_session(session, claims.family_id, "logout"):
         user = session.get(User, row.user_id)
         _audit_token_event(session, user, "auth.logout", "ok", row.organization_id)
 
 
 def authenticate_access_token(session: Session, token: str, channel: Channel) -> Actor:
-    """The `Actor` for a bearer access token, from the user's current state in the database."""
+    """The `Actor` for a bearer access token, from the user's and the session's current state.
+
+    One indexed read per request: an ended session (logout, a replayed refresh token),
+    a deactivated user or a changed role ends the token's access at once.
+    """
     claims = tokens.decode_access_token(token)
-    user = session.get(User, claims.user_id)
-    if user is None or not user.is_active:
+    found = session.execute(
+        select(User, AuthSession.revoked_at)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(User.id == claims.user_id, AuthSession.id == claims.session_id)
+    ).one_or_none()
+    if found is None:
+        raise _invalid_credentials()
+    user, revoked_at = found
+    if revoked_at is not None:
+        raise Unauthenticated("This session has ended. Sign in again.", code="session_ended")
+    if not user.is_active:
         raise _invalid_credentials()
     if user.organization_id != claims.organization_id or user.role != claims.role:
         raise Unauthenticated(

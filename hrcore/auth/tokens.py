@@ -9,7 +9,7 @@ from typing import Any
 
 import jwt
 
-from hrcore import clock
+from hrcore import clock, keys
 from hrcore.actor import Role
 from hrcore.config import get_settings
 from hrcore.errors import Unauthenticated
@@ -20,7 +20,7 @@ REFRESH = "refresh"
 # Several API replicas check tokens against their own clocks; forgive small drift.
 LEEWAY = timedelta(seconds=10)
 
-_ACCESS_CLAIMS = ["sub", "org", "role", "typ", "iat", "exp", "jti"]
+_ACCESS_CLAIMS = ["sub", "org", "role", "typ", "iat", "exp", "jti", "sid"]
 _REFRESH_CLAIMS = ["sub", "typ", "jti", "fam", "exp"]
 
 
@@ -32,6 +32,7 @@ class AccessClaims:
     organization_id: int
     role: Role
     jti: str
+    session_id: str
     issued_at: datetime
     expires_at: datetime
 
@@ -61,10 +62,25 @@ def new_token_id() -> str:
 
 
 def _sign(claims: dict[str, Any]) -> str:
-    return jwt.encode(claims, get_settings().secret_key, algorithm=ALGORITHM)
+    key = keys.token_key()
+    return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": keys.key_id(key)})
 
 
-def issue_access_token(*, user_id: int, organization_id: int, role: Role) -> IssuedToken:
+def _verification_key(token: str) -> bytes:
+    """The key named by the token's `kid`: the current one or one being rotated out."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.PyJWTError as exc:
+        raise _invalid() from exc
+    for key in keys.token_keys():
+        if keys.key_id(key) == kid:
+            return key
+    raise _invalid()
+
+
+def issue_access_token(
+    *, user_id: int, organization_id: int, role: Role, session_id: str
+) -> IssuedToken:
     """Sign an access token valid for `settings.access_token_minutes`."""
     issued = clock.now().replace(microsecond=0)
     expires = issued + timedelta(minutes=get_settings().access_token_minutes)
@@ -78,6 +94,7 @@ def issue_access_token(*, user_id: int, organization_id: int, role: Role) -> Iss
             "iat": int(issued.timestamp()),
             "exp": int(expires.timestamp()),
             "jti": jti,
+            "sid": session_id,
         }
     )
     return IssuedToken(token=token, jti=jti, expires_at=expires)
@@ -111,7 +128,7 @@ def _decode(token: str, *, typ: str, required: list[str], allow_expired: bool) -
         # PyJWT would read the system clock.
         claims: dict[str, Any] = jwt.decode(
             token,
-            get_settings().secret_key,
+            _verification_key(token),
             algorithms=[ALGORITHM],
             options={
                 "require": required,
@@ -166,6 +183,7 @@ def decode_access_token(token: str) -> AccessClaims:
         organization_id=org,
         role=role,
         jti=_text(claims, "jti"),
+        session_id=_text(claims, "sid"),
         issued_at=_instant(iat),
         expires_at=_instant(claims["exp"]),
     )

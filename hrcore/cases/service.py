@@ -16,10 +16,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hrcore import ratelimit
 from hrcore.actor import Actor, Channel, Permission
 from hrcore.audit import audited
 from hrcore.cases.models import CaseStatus, HRCase
 from hrcore.clock import now
+from hrcore.config import get_settings
 from hrcore.errors import Conflict, Forbidden, Invalid
 from hrcore.notifications.service import notify
 from hrcore.pagination import check_page
@@ -79,6 +81,15 @@ def open_case(
     actor.require(Permission.HR_CASE_OPEN)
     cleaned_question = _clean(question, field="question", maximum=MAX_QUESTION, required=True)
     cleaned_context = _clean(context, field="context", maximum=MAX_CONTEXT, required=False)
+    # Each case alerts every hr contact by SMS: one person must not be able to flood them.
+    ratelimit.hit(
+        get_settings().hr_case_limit,
+        "hr-case",
+        str(actor.organization_id),
+        str(actor.user_id),
+        message="You have asked hr several questions already; they will answer soon. "
+        "Try again later if it cannot wait.",
+    )
     asker = get_for_org(session, actor, User, actor.user_id, what="employee")
     case = HRCase(
         organization_id=actor.organization_id,

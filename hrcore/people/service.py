@@ -40,6 +40,17 @@ def normalize_email(raw: str) -> str:
         raise Invalid(f"{raw!r} is not a valid email address.", code="invalid_email") from exc
 
 
+def canonical_login(login: str, *, region: str = "KE") -> str:
+    """One spelling per login (email in lower case, phone in E.164), known or not."""
+    login = login.strip()
+    if "@" in login:
+        return login.lower()
+    try:
+        return normalize_phone(login, region)
+    except Invalid:
+        return login.lower()
+
+
 def find_user_by_login(session: Session, login: str, *, region: str = "KE") -> User | None:
     """The user whose email or phone is `login`, across organizations (logins are global)."""
     login = login.strip()
