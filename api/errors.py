@@ -5,16 +5,28 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hrcore.errors import HRError, Locked, Unauthenticated
+from hrcore.errors import HRError, RateLimited, Unauthenticated
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://ajira.app/problems/"
+
+log = structlog.get_logger("ajira.api")
+
+#: What a 503 asks clients to wait; the embedded database is back within a few seconds.
+RETRY_AFTER_S = 5
+# SQLSTATE classes that mean "not now" rather than "never": connection exception,
+# insufficient resources (too many connections), operator intervention (shutdown,
+# starting up, cancelled), system error.
+_OUTAGE_SQLSTATE_CLASSES = frozenset({"08", "53", "57", "58"})
 
 # Detail keys that could carry personal data or secrets never reach a response.
 _UNSAFE_DETAIL_KEYS = ("password", "pin", "phone", "national_id", "token", "secret", "email")
@@ -25,6 +37,7 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    429: "rate_limited",
 }
 
 
@@ -72,12 +85,29 @@ def _refs(node: Any) -> set[str]:
     return set()
 
 
+def _problem_response(status: int) -> dict[str, Any]:
+    return {
+        "description": HTTPStatus(status).phrase,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": _PROBLEM_REF}}},
+    }
+
+
+# What any route may answer, whatever it does: a body that is not what it claims or is
+# too large (api.middleware), and the database being out of reach (503 with Retry-After).
+_WITH_A_BODY = (400, 413)
+_ANY_ROUTE = (431, 503)
+
+
 def problem_json_openapi(schema: dict[str, Any]) -> dict[str, Any]:
     """Describe every error response as the problem+json this module actually sends."""
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             if not isinstance(operation, dict):
                 continue
+            responses = operation.setdefault("responses", {})
+            common = _ANY_ROUTE + (_WITH_A_BODY if "requestBody" in operation else ())
+            for status in common:
+                responses.setdefault(str(status), _problem_response(status))
             for status, response in operation.get("responses", {}).items():
                 if not str(status).isdigit() or int(status) < 400:
                     continue
@@ -145,8 +175,10 @@ async def _hr_error(request: Request, exc: Exception) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(exc, Unauthenticated):
         headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, Locked) and isinstance(exc.details.get("minutes_left"), int):
-        headers["Retry-After"] = str(exc.details["minutes_left"] * 60)
+    if isinstance(exc, RateLimited) and isinstance(exc.details.get("retry_after_s"), int):
+        headers["Retry-After"] = str(exc.details["retry_after_s"])
+    if exc.status == 503:
+        headers.setdefault("Retry-After", str(RETRY_AFTER_S))
     return problem(
         exc.status, exc.code, exc.message, headers=headers, details=_safe_details(exc.details)
     )
@@ -187,6 +219,48 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(status, code, detail, generic=True, headers=dict(exc.headers or {}))
 
 
+def is_database_outage(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached now, rather than that a query is wrong.
+
+    A lost or refused connection, a server shutting down or starting up, or no pooled
+    connection free in time. Programming and integrity errors are not outages.
+    """
+    if isinstance(exc, sa_exc.TimeoutError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    driver_error = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
+    if isinstance(driver_error, psycopg.InterfaceError):
+        return True
+    if isinstance(driver_error, psycopg.OperationalError):
+        # No SQLSTATE: the client could not connect or lost the connection (pool timeouts too).
+        state = driver_error.sqlstate
+        return state is None or state[:2] in _OUTAGE_SQLSTATE_CLASSES
+    return False
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if not is_database_outage(exc):
+        # A wrong query is a bug: let it reach `api.app.AccessLog` (logged there) and the 500.
+        raise exc
+    driver_error = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
+    # Never the message: it can quote the statement, its parameters or the server's address.
+    log.warning(
+        "database_unavailable",
+        error=type(exc).__name__,
+        db_error=type(driver_error).__name__,
+        sqlstate=getattr(driver_error, "sqlstate", None),
+        method=request.method,
+        path=request.url.path,
+    )
+    return problem(
+        503,
+        "database_unavailable",
+        f"The database cannot be reached right now; try again in {RETRY_AFTER_S} seconds.",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # The client learns nothing of the failure; `api.app.AccessLog` logs it with the request id.
     return problem(500, "internal_error", "Something went wrong on our side.", generic=True)
@@ -197,4 +271,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HRError, _hr_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    # SQLAlchemy's errors and psycopg's own (used directly by the conversation memory).
+    for database_error in (sa_exc.DBAPIError, sa_exc.TimeoutError, psycopg.Error):
+        app.add_exception_handler(database_error, _database_error)
     app.add_exception_handler(Exception, _unexpected)

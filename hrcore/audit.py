@@ -73,9 +73,10 @@ def audited(
 ]:
     """Audit a service: its outcome is recorded, and a failed call leaves no writes behind.
 
-    The call runs in a savepoint. On an `HRError` the savepoint is rolled back,
-    the failure is recorded, and the error is marked `keep_changes` so the caller
-    commits the audit row. The target is `kwargs[target_arg]` or the result's `id`.
+    The call runs in a savepoint. On an `HRError` the savepoint is rolled back and the
+    failure's audit row is handed to the error (`HRError.keep`), to be written in a
+    transaction of its own once the caller has rolled back. The target is
+    `kwargs[target_arg]` or the result's `id`.
     """
 
     def decorate(
@@ -88,16 +89,12 @@ def audited(
                 with session.begin_nested():
                     result = fn(session, actor, *args, **kwargs)
             except HRError as exc:
-                record(
-                    session,
-                    actor,
-                    action,
-                    outcome=exc.code,
-                    target_type=target_type,
-                    target_id=target,
+                outcome = exc.code
+                exc.keep(
+                    lambda s: record(
+                        s, actor, action, outcome=outcome, target_type=target_type, target_id=target
+                    )
                 )
-                session.flush()
-                exc.keep_changes = True
                 raise
             if target is None:
                 target = getattr(result, "id", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -12,6 +13,9 @@ from sqlalchemy import Engine, MetaData, create_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from hrcore.config import Settings, get_settings
+from hrcore.errors import HRError
+
+log = logging.getLogger("ajira.db")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -35,6 +39,8 @@ _session_factory: sessionmaker[Session] | None = None
 
 def start_embedded_postgres(data_dir: Path, *, cleanup_mode: str | None = "stop") -> str:
     """Start (or attach to) the pgserver PostgreSQL in `data_dir`; return a SQLAlchemy URL."""
+    from hrcore import embedded
+
     data_dir = data_dir.resolve()
     runtime = data_dir / "run"
     runtime.mkdir(parents=True, exist_ok=True)
@@ -43,7 +49,9 @@ def start_embedded_postgres(data_dir: Path, *, cleanup_mode: str | None = "stop"
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
     import pgserver  # imported late: starting postgres is only for the embedded case
 
-    server = pgserver.get_server(data_dir / "pg", cleanup_mode=cleanup_mode)
+    server = pgserver.get_server(embedded.pgdata_dir(data_dir), cleanup_mode=cleanup_mode)
+    # Known to `embedded.EmbeddedSupervisor`, which restarts it if its postmaster dies.
+    embedded.register(server)
     return server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
 
 
@@ -96,24 +104,42 @@ def session_factory() -> sessionmaker[Session]:
     return _session_factory
 
 
+def keep_failure_writes(error: HRError) -> None:
+    """Run what `error` must leave behind (audit rows...) in a transaction of its own.
+
+    Called after the failed caller's transaction was rolled back, so nothing it wrote
+    survives; running twice is harmless because the writes are taken off the error.
+    """
+    writes, error.afterwards = error.afterwards, []
+    if not writes:
+        return
+    session = session_factory()()
+    try:
+        for write in writes:
+            write(session)
+        session.commit()
+    except Exception:
+        # The user still gets the original error; the lost trail is logged, not raised.
+        session.rollback()
+        log.exception("could not record the outcome of a failed call")
+    finally:
+        session.close()
+
+
 @contextmanager
 def unit_of_work() -> Iterator[Session]:
-    """A session that commits on success and rolls back on failure.
+    """A session that commits on success and rolls back whole on any failure.
 
-    Errors marked `keep_changes` still commit: their own writes were already
-    undone, and what remains (audit rows, failed-login counts) must persist.
+    An `HRError`'s own record (`HRError.keep`) is then written in a separate transaction.
     """
-    from hrcore.errors import HRError
-
     session = session_factory()()
     try:
         yield session
         session.commit()
     except HRError as exc:
-        if exc.keep_changes:
-            session.commit()
-        else:
-            session.rollback()
+        session.rollback()
+        session.close()
+        keep_failure_writes(exc)
         raise
     except BaseException:
         session.rollback()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Self
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class HRError(Exception):
@@ -10,9 +14,6 @@ class HRError(Exception):
 
     status: int = 400
     code: str = "error"
-    #: Set once the failed call's own writes were undone, so the caller may still
-    #: commit what must outlive the failure (the audit row, a failed-login count).
-    keep_changes: bool = False
 
     def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:
         super().__init__(message)
@@ -20,6 +21,16 @@ class HRError(Exception):
         if code is not None:
             self.code = code
         self.details = details
+        self.afterwards: list[Callable[[Session], None]] = []
+
+    def keep(self, write: Callable[[Session], None]) -> Self:
+        """Add a write that must outlive the failure (its audit row, a revoked session).
+
+        The caller's transaction is rolled back whole; `hrcore.db.unit_of_work` then runs
+        these in a transaction of their own, so nothing the failed call did survives.
+        """
+        self.afterwards.append(write)
+        return self
 
 
 class Invalid(HRError):
@@ -57,8 +68,8 @@ class Unauthenticated(HRError):
     code = "unauthenticated"
 
 
-class Locked(HRError):
-    """The account is temporarily locked."""
+class RateLimited(HRError):
+    """Too many attempts; `retry_after_s` says when to try again."""
 
-    status = 423
-    code = "account_locked"
+    status = 429
+    code = "rate_limited"

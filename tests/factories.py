@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.orm import Session
+import pytest
+from sqlalchemy.orm import Session, object_session
 
 from hrcore.actor import Actor, Channel, Role
+from hrcore.auth.service import open_session
+from hrcore.db import keep_failure_writes
+from hrcore.errors import HRError
 from hrcore.leave.models import Accrual, LeaveType
 from hrcore.people.models import Department, Organization, Site, User
 from hrcore.people.service import actor_for
@@ -133,3 +139,20 @@ class Team:
 
     def actor(self, name: str, channel: Channel = Channel.API) -> Actor:
         return as_actor(getattr(self, name), channel)
+
+
+def bearer(user: User) -> dict[str, str]:
+    """An Authorization header for `user`: a real sign-in session, without password hashing."""
+    session = object_session(user)
+    assert session is not None, "the user must belong to a session"
+    pair = open_session(session, user)
+    return {"Authorization": f"Bearer {pair.access_token}"}
+
+
+@contextmanager
+def refused(kind: type[HRError]) -> Iterator[pytest.ExceptionInfo[HRError]]:
+    """`pytest.raises` for a service called directly, then what the caller's unit of work
+    does with a failure: the error's own record (its audit row) is written on its own."""
+    with pytest.raises(kind) as info:
+        yield info
+    keep_failure_writes(info.value)

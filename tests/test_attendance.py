@@ -17,9 +17,10 @@ from hrcore.attendance import service as attendance
 from hrcore.attendance.models import AttendanceRecord, GeofenceStatus
 from hrcore.audit import AuditEntry
 from hrcore.clock import frozen
-from hrcore.errors import Conflict, Forbidden, Invalid, NotFound
+from hrcore.db import keep_failure_writes
+from hrcore.errors import Conflict, Forbidden, HRError, Invalid, NotFound
 from hrcore.people.models import GeofenceMode, Organization, User
-from tests.factories import Team, as_actor, make_org, make_site, make_user
+from tests.factories import Team, as_actor, make_org, make_site, make_user, refused
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 DAR = ZoneInfo("Africa/Dar_es_Salaam")
@@ -146,7 +147,7 @@ def test_clock_in_records_channel_note_and_audit(session: Session, team: Team) -
 
 def test_second_clock_in_conflicts_and_says_since_when(session: Session, team: Team) -> None:
     first = clock_in_at(session, team, local(2026, 10, 14, 8, 4))
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         clock_in_at(session, team, local(2026, 10, 14, 9, 0))
     assert err.value.code == "already_clocked_in"
     assert "08:04 today" in err.value.message
@@ -157,7 +158,7 @@ def test_second_clock_in_conflicts_and_says_since_when(session: Session, team: T
 
 def test_forgotten_shift_from_yesterday_names_the_day(session: Session, team: Team) -> None:
     clock_in_at(session, team, local(2026, 10, 14, 8, 4))
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         clock_in_at(session, team, local(2026, 10, 15, 8, 0))
     assert "08:04 on Wed 14 Oct" in err.value.message
 
@@ -181,7 +182,7 @@ def test_clock_out_closes_the_shift_and_describes_it(session: Session, team: Tea
 
 
 def test_clock_out_without_clock_in_conflicts(session: Session, team: Team) -> None:
-    with pytest.raises(Conflict) as err, frozen(local(2026, 10, 14, 17, 0)):
+    with refused(Conflict) as err, frozen(local(2026, 10, 14, 17, 0)):
         attendance.clock_out(session, team.actor("employee"))
     assert err.value.code == "not_clocked_in"
     assert last_audit(session, "attendance.clock_out").outcome == "not_clocked_in"
@@ -189,7 +190,7 @@ def test_clock_out_without_clock_in_conflicts(session: Session, team: Team) -> N
 
 def test_clock_out_does_not_close_a_colleagues_shift(session: Session, team: Team) -> None:
     clock_in_at(session, team, local(2026, 10, 14, 8, 0))
-    with pytest.raises(Conflict) as err, frozen(local(2026, 10, 14, 17, 0)):
+    with refused(Conflict) as err, frozen(local(2026, 10, 14, 17, 0)):
         attendance.clock_out(session, team.actor("teammate"))
     assert err.value.code == "not_clocked_in"
     open_rows = session.scalar(
@@ -202,7 +203,7 @@ def test_clock_out_does_not_close_a_colleagues_shift(session: Session, team: Tea
 
 
 def test_overlong_note_is_invalid_and_nothing_written(session: Session, team: Team) -> None:
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         clock_in_at(session, team, local(2026, 10, 14, 8, 0), note="x" * 501)
     assert err.value.code == "note_too_long"
     assert record_count(session, team.employee) == 0
@@ -253,7 +254,7 @@ def test_reject_mode_refuses_outside_and_writes_nothing(session: Session, team: 
     set_geofence(session, team.org, GeofenceMode.REJECT)
     make_site(session, team.org, name="Industrial Area depot", radius_m=200)
     lat, lng = north_of_site(1_500)
-    with pytest.raises(Forbidden) as err:
+    with refused(Forbidden) as err:
         clock_in_at(session, team, local(2026, 10, 14, 8, 0), latitude=lat, longitude=lng)
     assert err.value.code == "outside_geofence"
     assert "1.5 km from Industrial Area depot" in err.value.message
@@ -264,7 +265,7 @@ def test_reject_mode_refuses_outside_and_writes_nothing(session: Session, team: 
 def test_reject_mode_requires_a_location(session: Session, team: Team) -> None:
     set_geofence(session, team.org, GeofenceMode.REJECT)
     make_site(session, team.org)
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         clock_in_at(session, team, local(2026, 10, 14, 8, 0))
     assert err.value.code == "location_required"
     assert record_count(session, team.employee) == 0
@@ -333,7 +334,7 @@ def test_invalid_location_is_refused_and_nothing_written(
 ) -> None:
     set_geofence(session, team.org, GeofenceMode.FLAG)
     make_site(session, team.org)
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         clock_in_at(session, team, local(2026, 10, 14, 8, 0), **location)
     assert err.value.code == "invalid_location"
     assert record_count(session, team.employee) == 0
@@ -345,7 +346,7 @@ def test_clock_out_validates_and_keeps_its_location(session: Session, team: Team
     make_site(session, team.org)
     lat, lng = north_of_site(10)
     clock_in_at(session, team, local(2026, 10, 14, 8, 0), latitude=lat, longitude=lng)
-    with pytest.raises(Invalid) as err, frozen(local(2026, 10, 14, 17, 0)):
+    with refused(Invalid) as err, frozen(local(2026, 10, 14, 17, 0)):
         attendance.clock_out(session, team.actor("employee"), latitude=100, longitude=0)
     assert err.value.code == "invalid_location"
     far = north_of_site(5_000)
@@ -381,7 +382,7 @@ def test_insert_path_turns_the_unique_index_into_a_conflict(session: Session, te
         geofence_status=GeofenceStatus.NOT_CHECKED,
         late_minutes=0,
     )
-    with frozen(local(2026, 10, 14, 8, 2)), pytest.raises(Conflict) as err:
+    with frozen(local(2026, 10, 14, 8, 2)), refused(Conflict) as err:
         attendance.insert_open_shift(session, team.org, loser)
     assert err.value.code == "already_clocked_in"
     assert "08:01 today" in err.value.message
@@ -422,6 +423,11 @@ class Race:
         def lose() -> None:
             try:
                 outcome["result"] = service(self.second, self.actor)
+            except HRError as exc:
+                # As a unit of work does: undo everything, then record the refusal on its own.
+                self.second.rollback()
+                keep_failure_writes(exc)
+                outcome["result"] = exc
             except BaseException as exc:  # handed to the main thread below
                 outcome["result"] = exc
 
@@ -474,7 +480,6 @@ def test_two_concurrent_clock_ins_one_wins_the_other_conflicts(race: Race) -> No
     assert isinstance(lost, Conflict), lost
     assert lost.code == "already_clocked_in"
     assert lost.details["record_id"] == won.id
-    assert lost.keep_changes  # the refusal's audit row may be committed
     shifts, outcomes = _committed(race)
     assert shifts == [(won.id, None)]
     assert outcomes == ["ok", "already_clocked_in"]
@@ -544,12 +549,12 @@ def test_history_dates_are_inclusive_local_dates(session: Session, team: Team) -
 
 
 def test_history_bad_range_and_paging(session: Session, team: Team) -> None:
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         attendance.attendance_history(
             session, team.actor("employee"), start=date(2026, 10, 15), end=date(2026, 10, 14)
         )
     assert err.value.code == "invalid_range"
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         attendance.attendance_history(session, team.actor("employee"), limit=0)
     assert err.value.code == "invalid_limit"
 
@@ -564,13 +569,13 @@ def test_history_scoping(session: Session, team: Team) -> None:
     hr_view = attendance.attendance_history(session, team.actor("hr"), employee_id=team.employee.id)
     assert [r.id for r in hr_view] == [mine.id]
     for name, target in [("supervisor", team.outsider), ("employee", team.teammate)]:
-        with pytest.raises(Forbidden) as err:
+        with refused(Forbidden) as err:
             attendance.attendance_history(session, team.actor(name), employee_id=target.id)
         assert err.value.code == "outside_scope"
     audit = last_audit(session, "attendance.history")
     assert (audit.outcome, audit.target_id) == ("outside_scope", str(team.teammate.id))
     other = Team(session, country="TZ")
-    with pytest.raises(NotFound):
+    with refused(NotFound):
         attendance.attendance_history(session, other.actor("admin"), employee_id=team.employee.id)
 
 
@@ -638,12 +643,12 @@ def test_monthly_report_scoping(session: Session, october: Team) -> None:
     assert ids("admin") == everyone
     assert ids("supervisor", employee_id=t.teammate.id) == {t.teammate.id}
     assert ids("hr", employee_id=t.outsider.id) == {t.outsider.id}
-    with pytest.raises(Forbidden) as err:
+    with refused(Forbidden) as err:
         ids("supervisor", employee_id=t.outsider.id)
     assert err.value.code == "outside_scope"
     other = Team(session, country="TZ")
     assert t.employee.id not in ids_of(session, other, "admin")
-    with pytest.raises(NotFound):
+    with refused(NotFound):
         attendance.monthly_work_report(
             session, other.actor("admin"), year=2026, month=10, employee_id=t.employee.id
         )
@@ -665,7 +670,7 @@ def test_monthly_report_lists_leavers_only_when_they_worked(session: Session, te
 
 @pytest.mark.parametrize(("year", "month"), [(2026, 0), (2026, 13), (1999, 5)])
 def test_monthly_report_bad_month(session: Session, team: Team, year: int, month: int) -> None:
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         attendance.monthly_work_report(session, team.actor("hr"), year=year, month=month)
     assert err.value.code == "invalid_month"
     assert last_audit(session, "attendance.monthly_report").outcome == "invalid_month"

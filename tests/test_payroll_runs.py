@@ -21,7 +21,7 @@ from hrcore.payroll.engine import Earning, compute, money, to_jsonable
 from hrcore.payroll.models import PayrollRun, Payslip, RunKind, RunStatus, SalaryStructure
 from hrcore.payroll.tasks import compute_run_task
 from hrcore.people.models import User
-from tests.factories import Team, make_leave_type, make_user
+from tests.factories import Team, make_leave_type, make_user, refused
 
 # Monday 23 November 2026 in Nairobi: October is the last full month, December is the future.
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -121,12 +121,12 @@ def test_a_salary_change_is_a_new_row_and_each_month_uses_the_one_in_force(
 
 def test_a_colleagues_salary_is_for_hr_only(session: Session, team: Team) -> None:
     salary(session, team, team.employee)
-    with pytest.raises(Forbidden):
+    with refused(Forbidden):
         payroll.get_salary_structure(
             session, team.actor("supervisor"), employee_id=team.employee.id
         )
     salary_as = team.actor("employee")
-    with pytest.raises(Forbidden):
+    with refused(Forbidden):
         payroll.set_salary_structure(
             session,
             salary_as,
@@ -182,7 +182,7 @@ def test_bad_salaries_are_refused_and_nothing_is_written(
         "basic_pay": Decimal(50000),
         "effective_from": date(2026, 1, 1),
     } | kwargs
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         payroll.set_salary_structure(session, team.actor("hr"), **args)
     assert err.value.code == code
     assert count(session, SalaryStructure) == 0
@@ -194,7 +194,7 @@ def test_bad_salaries_are_refused_and_nothing_is_written(
 
 def test_the_same_start_date_twice_is_a_conflict(session: Session, team: Team) -> None:
     salary(session, team, team.employee, since=date(2026, 1, 1))
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         salary(session, team, team.employee, "70000", since=date(2026, 1, 1))
     assert err.value.code == "structure_exists"
     assert count(session, SalaryStructure) == 1
@@ -202,7 +202,7 @@ def test_the_same_start_date_twice_is_a_conflict(session: Session, team: Team) -
 
 def test_another_employers_employee_is_not_found(session: Session, team: Team) -> None:
     other = Team(session)
-    with pytest.raises(NotFound) as err:
+    with refused(NotFound) as err:
         salary(session, team, other.employee)
     assert err.value.code == "employee_not_found"
 
@@ -385,7 +385,7 @@ def test_finalised_runs_are_immutable(session: Session, team: Team) -> None:
         lambda: payroll.submit_for_review(session, team.actor("hr"), run_id=final.id),
         lambda: payroll.finalize_run(session, team.actor("hr"), run_id=final.id),
     ):
-        with pytest.raises(Conflict) as err:
+        with refused(Conflict) as err:
             attempt()
         assert err.value.code == "run_finalized"
     session.expire_all()
@@ -397,7 +397,7 @@ def test_a_correction_supersedes_the_finalised_run(session: Session, team: Team)
     everyone(session, team)
     original = run(session, team.actor("hr"), finalize=True)
     assert original.status is RunStatus.FINALIZED
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         payroll.start_correction(session, team.actor("hr"), month="2026-09", reason="typo")
     assert err.value.code == "nothing_to_correct"
 
@@ -433,7 +433,7 @@ def test_a_correction_supersedes_the_finalised_run(session: Session, team: Team)
 @pytest.mark.parametrize("month", ["2026-12", "2027-01"])
 def test_a_future_month_is_refused(session: Session, team: Team, month: str) -> None:
     everyone(session, team)
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         run(session, team.actor("hr"), month)
     assert err.value.code == "future_month"
     assert count(session, PayrollRun) == count(session, Payslip) == 0
@@ -446,14 +446,14 @@ def test_the_current_month_may_be_run(session: Session, team: Team) -> None:
 
 def test_a_month_before_the_rules_is_refused(session: Session, team: Team) -> None:
     everyone(session, team)
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         run(session, team.actor("hr"), "1999-01")
     assert err.value.code == "no_rules_for_date"
     assert count(session, PayrollRun) == 0
 
 
 def test_an_organization_without_salaries_is_not_configured(session: Session, team: Team) -> None:
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         run(session, team.actor("hr"))
     assert err.value.code == "payroll_not_configured"
     assert count(session, PayrollRun) == 0
@@ -462,7 +462,7 @@ def test_an_organization_without_salaries_is_not_configured(session: Session, te
 @pytest.mark.parametrize("who", ["employee", "supervisor"])
 def test_only_hr_and_admin_run_payroll(session: Session, team: Team, who: str) -> None:
     everyone(session, team)
-    with pytest.raises(Forbidden):
+    with refused(Forbidden):
         run(session, team.actor(who))
     assert count(session, PayrollRun) == 0
 
@@ -471,15 +471,15 @@ def test_a_draft_is_invisible_to_its_employee_until_finalised(session: Session, 
     everyone(session, team)
     draft = run(session, team.actor("hr"))
     slip = payslip_of(session, draft, team.employee)
-    with pytest.raises(NotFound) as err:
+    with refused(NotFound) as err:
         payroll.get_payslip(session, team.actor("employee"), payslip_id=slip.id)
     assert err.value.code == "payslip_not_found"
-    with pytest.raises(NotFound):
+    with refused(NotFound):
         payroll.find_payslip(session, team.actor("employee"))
     assert payroll.get_payslip(session, team.actor("hr"), payslip_id=slip.id).id == slip.id
     payroll.finalize_run(session, team.actor("hr"), run_id=draft.id)
     assert payroll.find_payslip(session, team.actor("employee")).id == slip.id
-    with pytest.raises(Forbidden) as denied:
+    with refused(Forbidden) as denied:
         payroll.get_payslip(session, team.actor("supervisor"), payslip_id=slip.id)
     assert denied.value.code == "own_payslips_only"
 
@@ -488,7 +488,7 @@ def test_another_employers_run_is_not_found(session: Session, team: Team) -> Non
     everyone(session, team)
     draft = run(session, team.actor("hr"))
     other = Team(session)
-    with pytest.raises(NotFound) as err:
+    with refused(NotFound) as err:
         payroll.finalize_run(session, other.actor("hr"), run_id=draft.id)
     assert err.value.code == "payroll_run_not_found"
     assert draft.status is RunStatus.DRAFT
@@ -499,7 +499,7 @@ def test_the_background_task_computes_the_run_with_progress(session: Session, te
     started = run(session, team.actor("hr"), background=True)
     assert started.computing
     assert started.payslip_count == 0
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         payroll.finalize_run(session, team.actor("hr"), run_id=started.id)
     assert err.value.code == "run_computing"
     # Without Redis, Celery runs the task in-process once the request commits.

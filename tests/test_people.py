@@ -9,7 +9,7 @@ from hrcore.audit import AuditEntry
 from hrcore.errors import Conflict, Forbidden, Invalid, NotFound
 from hrcore.people import service as people
 from hrcore.people.models import User
-from tests.factories import Team
+from tests.factories import Team, refused
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_invalid_phone_is_refused_and_nothing_written(
     session: Session, team: Team, phone: str
 ) -> None:
     before = session.scalar(select(User.id).order_by(User.id.desc()).limit(1))
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         people.create_employee(
             session, team.actor("hr"), full_name="X", phone=phone, hire_date=date(2026, 1, 1)
         )
@@ -48,7 +48,7 @@ def test_invalid_phone_is_refused_and_nothing_written(
 
 
 def test_duplicate_phone_conflicts(session: Session, team: Team) -> None:
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         people.create_employee(
             session,
             team.actor("hr"),
@@ -62,7 +62,7 @@ def test_duplicate_phone_conflicts(session: Session, team: Team) -> None:
 def test_hr_cannot_create_admin_and_employee_cannot_create_anyone(
     session: Session, team: Team
 ) -> None:
-    with pytest.raises(Forbidden):
+    with refused(Forbidden):
         people.create_employee(
             session,
             team.actor("hr"),
@@ -71,7 +71,7 @@ def test_hr_cannot_create_admin_and_employee_cannot_create_anyone(
             role=Role.ADMIN,
             hire_date=date(2026, 1, 1),
         )
-    with pytest.raises(Forbidden):
+    with refused(Forbidden):
         people.create_employee(
             session,
             team.actor("employee"),
@@ -83,10 +83,10 @@ def test_hr_cannot_create_admin_and_employee_cannot_create_anyone(
 
 def test_visibility_self_team_org(session: Session, team: Team) -> None:
     assert people.get_employee(session, team.actor("employee"), employee_id=team.employee.id)
-    with pytest.raises(Forbidden):
+    with refused(Forbidden):
         people.get_employee(session, team.actor("employee"), employee_id=team.teammate.id)
     assert people.get_employee(session, team.actor("supervisor"), employee_id=team.teammate.id)
-    with pytest.raises(Forbidden):
+    with refused(Forbidden):
         people.get_employee(session, team.actor("supervisor"), employee_id=team.outsider.id)
     assert people.get_employee(session, team.actor("hr"), employee_id=team.outsider.id)
     listed = {u.id for u in people.list_employees(session, team.actor("supervisor"))}
@@ -95,7 +95,7 @@ def test_visibility_self_team_org(session: Session, team: Team) -> None:
 
 def test_other_organization_is_not_found(session: Session, team: Team) -> None:
     other = Team(session, country="TZ")
-    with pytest.raises(NotFound):
+    with refused(NotFound):
         people.get_employee(session, other.actor("admin"), employee_id=team.employee.id)
     assert team.employee.id not in {
         u.id for u in people.list_employees(session, other.actor("admin"))

@@ -14,7 +14,7 @@ from hrcore.errors import Conflict, Forbidden, Invalid, NotFound
 from hrcore.notifications.models import Notification
 from hrcore.performance import service as performance
 from hrcore.performance.models import Review
-from tests.factories import Team, as_actor, make_user
+from tests.factories import Team, as_actor, make_user, refused
 
 # Mid-November 2026, late morning in Nairobi.
 NOW = datetime(2026, 11, 15, 8, 0, tzinfo=UTC)
@@ -100,7 +100,7 @@ def test_hr_reviews_anyone_in_the_organization(session: Session, team: Team) -> 
 
 
 def test_admin_reviews_only_as_direct_supervisor(session: Session, team: Team) -> None:
-    with pytest.raises(Forbidden) as err:
+    with refused(Forbidden) as err:
         _review(session, team, "admin")
     assert err.value.code == "forbidden"
     assert _counts(session) == (0, 0)
@@ -110,7 +110,7 @@ def test_admin_reviews_only_as_direct_supervisor(session: Session, team: Team) -
 
 
 def test_supervisor_outside_team_is_forbidden(session: Session, team: Team) -> None:
-    with pytest.raises(Forbidden) as err:
+    with refused(Forbidden) as err:
         _review(session, team, employee_id=team.outsider.id)
     assert err.value.code == "not_your_team"
     assert _counts(session) == (0, 0)
@@ -118,7 +118,7 @@ def test_supervisor_outside_team_is_forbidden(session: Session, team: Team) -> N
 
 
 def test_employee_may_not_review_anyone(session: Session, team: Team) -> None:
-    with pytest.raises(Forbidden) as err:
+    with refused(Forbidden) as err:
         _review(session, team, "employee", employee_id=team.teammate.id)
     assert err.value.code == "forbidden"
     assert _counts(session) == (0, 0)
@@ -126,7 +126,7 @@ def test_employee_may_not_review_anyone(session: Session, team: Team) -> None:
 
 @pytest.mark.parametrize("who", ["supervisor", "hr"])
 def test_nobody_reviews_themselves(session: Session, team: Team, who: str) -> None:
-    with pytest.raises(Forbidden) as err:
+    with refused(Forbidden) as err:
         _review(session, team, who, employee_id=getattr(team, who).id)
     assert err.value.code == "own_review"
     assert _counts(session) == (0, 0)
@@ -134,7 +134,7 @@ def test_nobody_reviews_themselves(session: Session, team: Team, who: str) -> No
 
 def test_employee_of_another_organization_is_not_found(session: Session, team: Team) -> None:
     other = Team(session, country="TZ")
-    with pytest.raises(NotFound) as err:
+    with refused(NotFound) as err:
         _review(session, other, "hr", employee_id=team.employee.id)
     assert err.value.code == "employee_not_found"
     assert _counts(session) == (0, 0)
@@ -162,7 +162,7 @@ def test_period_is_normalised(session: Session, team: Team, raw: str, canonical:
     ["", "26", "2026-H3", "2026-Q0", "2026-Q5", "2026-13", "2026-00", "Q1 2026", "2026-11-01", "x"],
 )
 def test_bad_period_is_refused_and_nothing_written(session: Session, team: Team, raw: str) -> None:
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         _review(session, team, period=raw)
     assert err.value.code == "invalid_period"
     assert _counts(session) == (0, 0)
@@ -170,7 +170,7 @@ def test_bad_period_is_refused_and_nothing_written(session: Session, team: Team,
 
 @pytest.mark.parametrize("raw", ["2026-12", "2027", "2027-H1", "2027-Q1"])
 def test_future_period_is_refused(session: Session, team: Team, raw: str) -> None:
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         _review(session, team, period=raw)
     assert err.value.code == "period_in_future"
     assert _counts(session) == (0, 0)
@@ -178,7 +178,7 @@ def test_future_period_is_refused(session: Session, team: Team, raw: str) -> Non
 
 def test_future_is_judged_in_the_organization_timezone(session: Session, team: Team) -> None:
     # 20:30 UTC on 30 November is 23:30 in Nairobi: December has not started there.
-    with frozen(datetime(2026, 11, 30, 20, 30, tzinfo=UTC)), pytest.raises(Invalid) as err:
+    with frozen(datetime(2026, 11, 30, 20, 30, tzinfo=UTC)), refused(Invalid) as err:
         _review(session, team, period="2026-12")
     assert err.value.code == "period_in_future"
     # 21:30 UTC is 00:30 on 1 December in Nairobi.
@@ -196,7 +196,7 @@ def test_valid_overall_scores(session: Session, team: Team, score: object) -> No
     "score", [0, 0.9, 5.1, 6, 3.25, -1, "abc", "", True, float("nan"), float("inf"), None]
 )
 def test_bad_overall_score_is_refused(session: Session, team: Team, score: object) -> None:
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         _review(session, team, overall_score=score)
     assert err.value.code == "invalid_score"
     assert _counts(session) == (0, 0)
@@ -218,7 +218,7 @@ def test_bad_overall_score_is_refused(session: Session, team: Team, score: objec
     ],
 )
 def test_bad_kpis_are_refused(session: Session, team: Team, kpis: object) -> None:
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         _review(session, team, kpi_scores=kpis)
     assert err.value.code == "invalid_kpi"
     assert _counts(session) == (0, 0)
@@ -239,14 +239,14 @@ def test_twenty_kpis_and_twenty_goals_are_accepted(session: Session, team: Team)
     "goals", [[f"Goal {i}" for i in range(21)], ["Fine", "  "], ["x" * 201], [3], "Sell more"]
 )
 def test_bad_goals_are_refused(session: Session, team: Team, goals: object) -> None:
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         _review(session, team, goals=goals)
     assert err.value.code == "invalid_goals"
     assert _counts(session) == (0, 0)
 
 
 def test_overlong_feedback_is_refused(session: Session, team: Team) -> None:
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         _review(session, team, feedback="x" * 5001)
     assert err.value.code == "invalid_feedback"
     assert _counts(session) == (0, 0)
@@ -254,7 +254,7 @@ def test_overlong_feedback_is_refused(session: Session, team: Team) -> None:
 
 def test_second_review_same_reviewer_and_period_conflicts(session: Session, team: Team) -> None:
     first = _review(session, team, period="2026-Q3")
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict) as err:
         _review(session, team, period="2026q3", overall_score=2)
     assert err.value.code == "review_exists"
     assert _counts(session) == (1, 1)
@@ -297,10 +297,10 @@ def test_list_reviews_scope_by_role(
 def test_list_reviews_of_someone_out_of_reach_is_forbidden(
     session: Session, team: Team, reviewed: dict[str, Review]
 ) -> None:
-    with pytest.raises(Forbidden) as err:
+    with refused(Forbidden) as err:
         performance.list_reviews(session, team.actor("employee"), employee_id=team.teammate.id)
     assert err.value.code == "outside_scope"
-    with pytest.raises(Forbidden):
+    with refused(Forbidden):
         performance.list_reviews(session, team.actor("supervisor"), employee_id=team.outsider.id)
 
 
@@ -316,7 +316,7 @@ def test_list_reviews_of_someone_out_of_reach_is_forbidden(
 def test_list_reviews_bad_arguments(
     session: Session, team: Team, kwargs: dict[str, Any], code: str
 ) -> None:
-    with pytest.raises(Invalid) as err:
+    with refused(Invalid) as err:
         performance.list_reviews(session, team.actor("hr"), **kwargs)
     assert err.value.code == code
 
@@ -326,9 +326,9 @@ def test_reviews_are_isolated_between_organizations(
 ) -> None:
     other = Team(session, country="TZ")
     assert performance.list_reviews(session, other.actor("hr")) == []
-    with pytest.raises(NotFound):
+    with refused(NotFound):
         performance.list_reviews(session, other.actor("hr"), employee_id=team.employee.id)
-    with pytest.raises(NotFound) as err:
+    with refused(NotFound) as err:
         performance.get_review(session, other.actor("admin"), review_id=reviewed["employee"].id)
     assert err.value.code == "review_not_found"
 
@@ -340,11 +340,11 @@ def test_get_review_follows_the_same_scope(
     assert performance.get_review(session, team.actor("employee"), review_id=mine).id == mine
     assert performance.get_review(session, team.actor("supervisor"), review_id=mine).id == mine
     assert performance.get_review(session, team.actor("hr"), review_id=mine).id == mine
-    with pytest.raises(Forbidden):
+    with refused(Forbidden):
         performance.get_review(session, team.actor("teammate"), review_id=mine)
-    with pytest.raises(Forbidden):
+    with refused(Forbidden):
         performance.get_review(session, team.actor("supervisor"), review_id=reviewed["outsider"].id)
-    with pytest.raises(NotFound):
+    with refused(NotFound):
         performance.get_review(session, team.actor("hr"), review_id=10**12)
     audit = _last_audit(session, "review.read")
     assert (audit.target_type, audit.target_id, audit.outcome) == (
@@ -373,7 +373,7 @@ def test_describe_review(session: Session, team: Team) -> None:
 
 def test_another_supervisor_cannot_review_a_peers_report(session: Session, team: Team) -> None:
     other_supervisor = make_user(session, team.org, role=Role.SUPERVISOR)
-    with pytest.raises(Forbidden) as err:
+    with refused(Forbidden) as err:
         performance.submit_review(
             session,
             as_actor(other_supervisor),

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.orm import Session
 
 from hrcore.actor import Actor, Permission
-from hrcore.errors import Invalid, NotFound
+from hrcore.errors import HRError, Invalid, NotFound
 
 
 class ToolArgs(BaseModel):
@@ -164,6 +164,10 @@ def preview_tool(
     savepoint = session.begin_nested()
     try:
         return run_tool(session, actor, name, raw_args)
+    except HRError as exc:
+        # A dry run is not a call: its failure is shown, not audited.
+        exc.afterwards.clear()
+        raise
     finally:
         savepoint.rollback()
 
