@@ -24,6 +24,7 @@ from assistant.context import AssistantContext
 from assistant.language import confirmation_answer, detect_language
 from assistant.memory import MAX_MESSAGES, ReadOnceSaver, async_checkpointer, turn_reads
 from assistant.offline.wording import word_preview
+from assistant.redact import redact
 from hrcore.actor import Actor, Role
 from hrcore.config import get_settings
 from hrcore.db import unit_of_work
@@ -51,6 +52,12 @@ CONFIRM = {"en": "Confirm? (yes/no)", "sw": "Thibitisha? (ndiyo/hapana)"}
 MOVED_ON_NOTE = {
     "en": "(I dropped the action you did not confirm.)",
     "sw": "(Nimeacha kitendo ambacho hukuthibitisha.)",
+}
+SECRET_NOTE = {
+    "en": "(You typed a password or PIN: I did not keep it. Nobody will ever ask you for it "
+    "here; if someone may have seen it, change it.)",
+    "sw": "(Umeandika nenosiri au PIN: sikuihifadhi. Hakuna atakayekuuliza hapa; kama mtu "
+    "ameiona, ibadilishe.)",
 }
 REJECT_NO = "The user said no; it was not carried out."
 REJECT_MOVED_ON = (
@@ -246,13 +253,17 @@ class Assistant:
         self, actor: Actor, message: str, conversation_id: str | None, sink: Sink | None
     ) -> TurnResult:
         conversation_id = conversation_id or DEFAULT_CONVERSATION
+        # Before anything keeps or reads it: the memory and the model never see a secret.
+        message, had_secret = redact(message)
         thread_id = f"{actor.channel}:{actor.user_id}:{conversation_id}"
         lock = self._locks.get(thread_id)
         if lock is None:
             lock = self._locks.setdefault(thread_id, asyncio.Lock())
         async with lock:
             with turn_reads(thread_id):
-                return await self._turn(actor, message, conversation_id, thread_id, sink)
+                return await self._turn(
+                    actor, message, conversation_id, thread_id, sink, secret_removed=had_secret
+                )
 
     async def _turn(
         self,
@@ -261,6 +272,8 @@ class Assistant:
         conversation_id: str,
         thread_id: str,
         sink: Sink | None,
+        *,
+        secret_removed: bool = False,
     ) -> TurnResult:
         saver, agent = await self._agent_for(actor)
         config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
@@ -269,6 +282,8 @@ class Assistant:
             asyncio.to_thread(_load_context, actor, message), _read_state(agent, saver, config)
         )
         turn = _Turn(actor=actor, ctx=ctx, agent=agent, config=config, sink=sink, state=before)
+        if secret_removed:
+            turn.notes.append(SECRET_NOTE[ctx.language])
         seen = {m.id for m in before.messages}
         restore_point = before
         pending: PendingAction | None = None

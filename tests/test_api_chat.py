@@ -31,6 +31,7 @@ from hrcore.actor import Channel, Role
 from hrcore.attendance.models import AttendanceRecord
 from hrcore.cases.models import CaseStatus, HRCase
 from hrcore.clock import frozen
+from hrcore.config import get_settings
 from hrcore.leave import service as leave
 from hrcore.leave.models import LeaveRequest, LeaveStatus
 from hrcore.notifications.models import Notification
@@ -453,3 +454,46 @@ def test_a_question_handed_to_hr_through_the_chat_is_answered_back_on_the_web(
         403,
         "forbidden",
     )
+
+
+def test_someone_elses_payslip_is_refused_plainly_not_answered_with_ones_own(client, session, demo):
+    reply = say(client, demo["john"], "pull up Brian's payslip")["reply"]
+    assert "Brian" in reply
+    assert "can't show" in reply
+    reply = say(client, demo["john"], "nionyeshe hati ya mshahara ya Brian")["reply"]
+    assert "Siwezi kukuonyesha" in reply
+
+
+def test_hr_gets_the_named_persons_payslip_not_their_own(client, session, demo):
+    peter = as_actor(demo["peter"], Channel.WEB)
+    result = client.portal.call(OFFLINE.turn, peter, "pull up Brian's payslip")
+    fetched = [call for call in result.tool_calls if call["name"] == "fetch_payslip"]
+    assert [call["args"].get("employee_id") for call in fetched] == [demo["brian"].id]
+
+
+def test_a_password_typed_into_the_chat_is_not_kept(client, session, demo):
+    reply = say(client, demo["john"], "my password is Sup3r-Secret pls reset it")["reply"]
+    assert "did not keep it" in reply
+    # Everywhere LangGraph keeps a conversation: checkpoints, their blobs, pending writes.
+    kept = session.execute(
+        text(
+            "SELECT (SELECT count(*) FROM checkpoints WHERE thread_id LIKE :t"
+            "          AND checkpoint::text LIKE :s)"
+            " + (SELECT count(*) FROM checkpoint_blobs WHERE thread_id LIKE :t"
+            "          AND encode(blob, 'escape') LIKE :s)"
+            " + (SELECT count(*) FROM checkpoint_writes WHERE thread_id LIKE :t"
+            "          AND encode(blob, 'escape') LIKE :s)"
+        ),
+        {"t": f"web:{demo['john'].id}:%", "s": "%Sup3r-Secret%"},
+    ).scalar_one()
+    assert kept == 0
+    assert checkpoints(session, demo["john"]) > 0
+
+
+def test_a_flood_of_chat_messages_is_a_429_with_retry_after(client, session, demo, monkeypatch):
+    monkeypatch.setattr(get_settings(), "chat_limit", "3/minute")
+    for _ in range(3):
+        say(client, demo["amina"], "habari")
+    response = client.post(CHAT, json={"message": "habari"}, headers=bearer(demo["amina"]))
+    problem(response, 429, "rate_limited")
+    assert int(response.headers["retry-after"]) > 0

@@ -8,23 +8,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
-from hrcore.auth.tokens import issue_access_token
 from hrcore.documents.models import PolicyChunk, PolicyDocument
 from hrcore.people.models import User
 from knowledge import background
 from knowledge.tasks import run_ingest
-from tests.factories import Team
+from tests.factories import Team, bearer
 from tests.knowledge_fixtures import FixedEmbedder
 
 DOCS = "/api/v1/knowledge/documents"
 POLICY = b"# Leave Policy\n\n## Maternity leave\n\nThree months with full pay.\n"
-
-
-def bearer(user: User) -> dict[str, str]:
-    token = issue_access_token(
-        user_id=user.id, organization_id=user.organization_id, role=user.role
-    )
-    return {"Authorization": f"Bearer {token.token}"}
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from hrcore.actor import Actor, Role
 from hrcore.attendance import service as attendance
 from hrcore.attendance.models import AttendanceRecord
 from hrcore.audit import AuditEntry
-from hrcore.auth.tokens import issue_access_token
 from hrcore.clock import frozen
 from hrcore.errors import Invalid
 from hrcore.idempotency import IdempotencyKey
@@ -33,7 +32,7 @@ from hrcore.leave import service as leave
 from hrcore.leave.models import LeaveRequest
 from hrcore.people.models import GeofenceMode, Organization, User
 from hrcore.people.service import get_organization
-from tests.factories import Team, as_actor, make_org, make_site, make_user
+from tests.factories import Team, as_actor, bearer, make_org, make_site, make_user
 from tools.registry import ToolSpec, all_tools, get_tool
 
 # Monday 23 November 2026, 09:00 in Nairobi: a working day, an hour after work starts.
@@ -80,14 +79,6 @@ def make_world(session: Session) -> World:
         requests.append(filed.id)
     session.flush()
     return World(team=team, other=other, request_id=requests[0], other_request_id=requests[1])
-
-
-def bearer(user: User) -> dict[str, str]:
-    """An Authorization header for `user`, signed directly (no password hashing)."""
-    token = issue_access_token(
-        user_id=user.id, organization_id=user.organization_id, role=user.role
-    )
-    return {"Authorization": f"Bearer {token.token}"}
 
 
 def problem(response: Response, status: int, code: str) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
-from hrcore.auth.tokens import issue_access_token
 from hrcore.clock import frozen
 from hrcore.errors import Conflict
 from hrcore.payroll import service as payroll
@@ -26,7 +25,7 @@ from hrcore.payroll.export import export_run
 from hrcore.payroll.models import PayrollRun, Payslip
 from hrcore.payroll.pdf import latin1, render_payslip
 from hrcore.people.models import User
-from tests.factories import Team, make_department
+from tests.factories import Team, bearer, make_department
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
@@ -81,13 +80,6 @@ def app() -> FastAPI:
 @pytest.fixture
 def client(app: FastAPI, session: Session) -> TestClient:
     return TestClient(app, raise_server_exceptions=False)
-
-
-def bearer(user: User) -> dict[str, str]:
-    token = issue_access_token(
-        user_id=user.id, organization_id=user.organization_id, role=user.role
-    )
-    return {"Authorization": f"Bearer {token.token}"}
 
 
 def pdf_text(content: bytes) -> tuple[int, str]:

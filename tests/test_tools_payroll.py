@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from hrcore.actor import Channel
-from hrcore.auth.tokens import issue_access_token
 from hrcore.clock import frozen
 from hrcore.errors import Forbidden, NotFound
 from hrcore.payroll import service as payroll
@@ -22,7 +21,7 @@ from hrcore.payroll.models import PayrollRun, Payslip, RunStatus
 from hrcore.people.models import Organization, User
 from hrcore.people.service import actor_for
 from hrcore.seed import seed_demo
-from tests.factories import Team
+from tests.factories import Team, bearer
 from tools.payroll import PayrollRun as PayrollRunResult
 from tools.payroll import Payslip as PayslipResult
 from tools.registry import get_tool, run_tool
@@ -48,13 +47,6 @@ def team(session: Session) -> Team:
             effective_from=date(2024, 1, 1),
         )
     return team
-
-
-def bearer(user: User) -> dict[str, str]:
-    token = issue_access_token(
-        user_id=user.id, organization_id=user.organization_id, role=user.role
-    )
-    return {"Authorization": f"Bearer {token.token}"}
 
 
 def test_run_payroll_drafts_then_finalises_and_names_who_was_left_out(

@@ -13,6 +13,7 @@ from hrcore.attendance.models import AttendanceRecord, GeofenceStatus
 from hrcore.clock import local_today
 from hrcore.people.service import get_organization
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
+from tools.types import Day, Year
 
 
 class ClockArgs(ToolArgs):
@@ -80,8 +81,8 @@ class HistoryArgs(ToolArgs):
         description="Whose history: leave empty for the user's own. Supervisors may name a "
         "direct report, hr and admin anyone in the organization.",
     )
-    start: date | None = Field(default=None, description="First local date to include.")
-    end: date | None = Field(default=None, description="Last local date to include.")
+    start: Day | None = Field(default=None, description="First local date to include.")
+    end: Day | None = Field(default=None, description="Last local date to include.")
     limit: int = Field(default=20, ge=1, le=200, description="At most this many shifts.")
     offset: int = Field(default=0, ge=0, le=100_000, description="Skip this many shifts.")
 
@@ -113,7 +114,7 @@ def attendance_history(ctx: ToolContext, args: HistoryArgs) -> AttendanceHistory
 class MonthlyReportArgs(ToolArgs):
     model_config = ConfigDict(json_schema_extra={"examples": [{"year": 2026, "month": 10}]})
 
-    year: int | None = Field(default=None, ge=2000, le=2100, description="Year; default: now.")
+    year: Year | None = Field(default=None, description="Year; default: now.")
     month: int | None = Field(default=None, ge=1, le=12, description="Month 1-12; default: now.")
     employee_id: int | None = Field(
         default=None, gt=0, description="Narrow the report to one employee the user may see."

@@ -21,8 +21,7 @@ from hrcore.payroll.rules import COUNTRIES
 from hrcore.people.models import User
 from hrcore.people.service import get_organization
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
-
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+from tools.types import MONTH_PATTERN, Day, Year
 
 #: Organizations with more active employees than this get their run computed in the
 #: background (progress on the run); smaller ones get the figures in the answer.
@@ -155,9 +154,7 @@ class ListPayslipsArgs(ToolArgs):
         description="Only for hr and admin: whose payslips. Leave empty for the user's own; "
         "employees and supervisors can only list their own.",
     )
-    year: int | None = Field(
-        default=None, ge=2000, le=2100, description="Only payslips of this year."
-    )
+    year: Year | None = Field(default=None, description="Only payslips of this year.")
     limit: int = Field(default=20, ge=1, le=MAX_PAGE, description="At most this many payslips.")
     offset: int = Field(default=0, ge=0, le=100_000, description="Skip this many payslips.")
 
@@ -338,7 +335,7 @@ class SalaryPreviewArgs(ToolArgs):
         decimal_places=2,
         description="Monthly gross pay in the organization's currency, e.g. 120000.",
     )
-    pay_date: date | None = Field(
+    pay_date: Day | None = Field(
         default=None,
         description="Whose rules: the pay date as YYYY-MM-DD; leave empty for today.",
     )

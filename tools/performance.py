@@ -17,9 +17,10 @@ from hrcore.people.models import User
 from hrcore.performance import service as performance
 from hrcore.performance.models import Review
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
+from tools.types import YEAR_PATTERN
 
 # The forms `hrcore.performance.service.normalize_period` accepts; it has the last word.
-PERIOD_PATTERN = r"^\d{4}(?:[-\s]?[HhQq][1-4]|-\d{1,2})?$"
+PERIOD_PATTERN = rf"^{YEAR_PATTERN}(?:[-\s]?[HhQq][1-4]|-\d{{1,2}})?$"
 
 ReviewScore = Annotated[Decimal, Field(ge=1, le=5, decimal_places=1)]
 KpiName = Annotated[str, StringConstraints(min_length=1, max_length=performance.MAX_KPI_NAME)]

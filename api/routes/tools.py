@@ -28,7 +28,7 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 # Every error a tool route can answer with: an unreadable body, no token, role or reach,
 # unknown ids, the current state, invalid input.
-TOOL_ERRORS = (400, 401, 403, 404, 409, 422)
+TOOL_ERRORS = (400, 401, 403, 404, 409, 422, 429)
 
 
 class ToolInfo(BaseModel):

@@ -264,7 +264,7 @@ def understand(text: str, conv: Conversation) -> Understood:
         return Intent("salary_preview", {"gross": gross})
 
     if has_any(words, PAYSLIP) or _payslip_sw(words):
-        return _payslip(norm, words, today)
+        return _payslip(text, norm, words, today)
 
     if has_any(words, LEAVE_TYPES_LIST):
         return Intent("list_leave_types", {})
@@ -456,8 +456,38 @@ def _payslip_sw(words: list[str]) -> bool:
     )
 
 
-def _payslip(norm: str, words: list[str], today: date) -> Intent:
+_NAME = r"(?P<name>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
+_PAYSLIP_WORD = r"(?:pay\s?slips?|salary(?:\s+slips?)?|pay|mshahara)"
+_OTHERS_PAYSLIP = (
+    re.compile(rf"\b{_NAME}['’]s\s+(?:\w+\s+){{0,2}}?{_PAYSLIP_WORD}\b"),
+    re.compile(rf"\b{_PAYSLIP_WORD}\s+(?:of|for|ya|wa)\s+{_NAME}\b"),
+)
+# Capitalised words that follow "payslip of" without naming a person.
+_NOT_NAMES = frozenset(
+    {"my", "me", "mine", "the", "this", "last", "next", "yangu", "mwezi", "all", "i", "hr"}
+)
+
+
+def _other_person(text: str) -> str | None:
+    """The person whose payslip `text` asks for, when it names one ("Brian's payslip")."""
+    for pattern in _OTHERS_PAYSLIP:
+        for m in pattern.finditer(text):
+            name = m["name"]
+            first = name.split()[0].lower()
+            if first not in _NOT_NAMES and resolve_month(first, date(2000, 1, 1)) is None:
+                return name
+    return None
+
+
+def _payslip(text: str, norm: str, words: list[str], today: date) -> Intent:
     ym = resolve_month(norm, today)
+    if person := _other_person(text):
+        # Somebody else's: find who is meant among the people the user may see; the
+        # payslip service then decides whether the user may read theirs.
+        args = {"month": f"{ym[0]:04d}-{ym[1]:02d}"} if ym else {}
+        return Intent(
+            "fetch_payslip", args, person=person, lookup=("list_employees", {"limit": 100})
+        )
     if ym is None and (
         has_any(words, PAYSLIP_LIST)
         and not has_any(words, ("latest", "last", "recent", "ya mwisho"))

@@ -187,7 +187,7 @@ class OfflineChatModel(BaseChatModel):
         if not isinstance(data, dict) or "error" in data:
             return AIMessage(content=word_result(planned.lookup[0], data, result.status, lang, ""))  # type: ignore[index]
         person = planned.person or ""
-        if planned.tool == "submit_review":
+        if planned.lookup is not None and planned.lookup[0] == "list_employees":
             rows = [
                 (e.get("employee_id"), str(e.get("full_name", "")))
                 for e in data.get("employees") or []
@@ -195,9 +195,9 @@ class OfflineChatModel(BaseChatModel):
             ]
             matches = _by_name(rows, person)
             if not matches:
-                return AIMessage(
-                    content=fixed_reply("not_found_person", {"name": person}, lang, self._bound)
-                )
+                # Never fall back to the user's own: say plainly what cannot be shown.
+                key = "others_payslip" if planned.tool == "fetch_payslip" else "not_found_person"
+                return AIMessage(content=fixed_reply(key, {"name": person}, lang, self._bound))
             if len({m[0] for m in matches}) > 1:
                 names = [m[1] for m in matches]
                 return AIMessage(

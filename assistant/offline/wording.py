@@ -132,6 +132,15 @@ def fixed_reply(key: str, params: dict[str, Any], lang: str, bound: frozenset[st
             if sw
             else f"I couldn't find {name} among the people you can see."
         )
+    if key == "others_payslip":
+        name = params.get("name")
+        return (
+            f"Siwezi kukuonyesha hati ya mshahara ya {name}: hati za mshahara ni siri, na "
+            "hr pekee wanaweza kuona za wengine. Naweza kukuonyesha yako ukiomba."
+            if sw
+            else f"I can't show {name}'s payslip: payslips are private, and only hr can see "
+            "other people's. I can show you your own if you ask."
+        )
     if key == "ambiguous_person":
         names = ", ".join(params.get("names", []))
         return (
