@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -27,7 +28,7 @@ from assistant.offline.wording import word_preview
 from assistant.redact import redact
 from hrcore.actor import Actor, Role
 from hrcore.config import get_settings
-from hrcore.db import unit_of_work
+from hrcore.db import advisory_lock, unit_of_work
 from hrcore.errors import HRError, NotFound
 from hrcore.people.models import Organization, User
 from hrcore.people.service import set_language
@@ -49,6 +50,8 @@ UNREACHABLE_AFTER = {
     "yaliyobaki.",
 }
 CONFIRM = {"en": "Confirm? (yes/no)", "sw": "Thibitisha? (ndiyo/hapana)"}
+#: The question and its two answers, for channels that show buttons or menu options.
+CONFIRM_CHOICES = {"en": ("Confirm?", "Yes", "No"), "sw": ("Thibitisha?", "Ndiyo", "Hapana")}
 MOVED_ON_NOTE = {
     "en": "(I dropped the action you did not confirm.)",
     "sw": "(Nimeacha kitendo ambacho hukuthibitisha.)",
@@ -81,9 +84,14 @@ class Citation:
 
 @dataclass
 class PendingAction:
+    """An action waiting for the user's yes, as data every channel can render its own way."""
+
     tool: str
     args: dict[str, Any]
     summary: str
+    question: str = "Confirm?"
+    yes: str = "Yes"
+    no: str = "No"
 
 
 @dataclass
@@ -94,6 +102,8 @@ class TurnResult:
     citations: list[Citation] = field(default_factory=list)
     #: [{"name", "args", "status": "ok"|"error"|"pending"|"rejected", "result": dict | None}]
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    #: The language the reply is in ("en" or "sw").
+    language: str = "en"
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain JSON-ready data."""
@@ -232,7 +242,7 @@ class Assistant:
         async def run() -> None:
             try:
                 result = await self._locked_turn(actor, message, conversation_id, queue.put_nowait)
-                queue.put_nowait({"type": "done", "result": result.to_dict()})
+                queue.put_nowait({"type": "done", "result": result})
             finally:
                 queue.put_nowait(None)
 
@@ -259,7 +269,9 @@ class Assistant:
         lock = self._locks.get(thread_id)
         if lock is None:
             lock = self._locks.setdefault(thread_id, asyncio.Lock())
-        async with lock:
+        # The asyncio lock orders turns within this process; the advisory lock orders them
+        # across every process serving the same conversation (API replicas, workers).
+        async with lock, _across_processes(thread_id):
             with turn_reads(thread_id):
                 return await self._turn(
                     actor, message, conversation_id, thread_id, sink, secret_removed=had_secret
@@ -359,7 +371,15 @@ class Assistant:
             if turn.sink is not None:
                 for p in previews:
                     turn.sink({"type": "tool", "name": p.tool, "status": "pending"})
-            return PendingAction(tool=first.tool, args=first.args, summary="\n".join(summaries))
+            question, yes, no = CONFIRM_CHOICES[turn.ctx.language]
+            return PendingAction(
+                tool=first.tool,
+                args=first.args,
+                summary="\n".join(summaries),
+                question=question,
+                yes=yes,
+                no=no,
+            )
         return None
 
     async def _drive(self, turn: _Turn, graph_input: Any) -> None:
@@ -496,10 +516,22 @@ class Assistant:
             pending_confirmation=pending,
             citations=citations,
             tool_calls=calls,
+            language=turn.ctx.language,
         )
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+@contextlib.asynccontextmanager
+async def _across_processes(thread_id: str) -> AsyncIterator[None]:
+    """Hold the conversation's database advisory lock for the turn, without blocking the loop."""
+    held = advisory_lock(f"conversation:{thread_id}")
+    await asyncio.to_thread(held.__enter__)
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(held.__exit__, None, None, None)
 
 
 def _load_context(actor: Actor, message: str) -> AssistantContext:

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, MetaData, create_engine
+from sqlalchemy import Engine, MetaData, create_engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from hrcore.config import Settings, get_settings
@@ -146,3 +147,54 @@ def unit_of_work() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+_lock_engines: dict[int, Engine] = {}
+
+
+def _lock_engine() -> Engine:
+    """A pool of its own for advisory locks: a held lock keeps its connection for a whole
+    chat turn, which must not starve the requests that need the main pool."""
+    main = get_engine()
+    with _lock:
+        engine = _lock_engines.get(id(main))
+        if engine is None:
+            engine = make_engine(main.url, pool_size=2, max_overflow=48, pool_timeout=60)
+            _lock_engines.clear()
+            _lock_engines[id(main)] = engine
+        return engine
+
+
+@contextmanager
+def advisory_lock(key: str, *, timeout_s: float = 60) -> Iterator[None]:
+    """Hold a PostgreSQL advisory lock named `key` for the block, across every process.
+
+    On a connection of its own, so the lock outlives the transactions inside the block
+    (a chat turn commits several). Waiting longer than `timeout_s` raises `Conflict`.
+    """
+    from hrcore.errors import Conflict
+
+    with _lock_engine().connect() as conn:
+        conn.execute(
+            text("SELECT set_config('lock_timeout', :t, false)"),
+            {"t": f"{int(timeout_s * 1000)}ms"},
+        )
+        try:
+            conn.execute(text("SELECT pg_advisory_lock(hashtextextended(:k, 0))"), {"k": key})
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+                raise
+            raise Conflict(
+                "Still working on your previous message; send this one again in a moment.",
+                code="conversation_busy",
+            ) from None
+        conn.commit()
+        try:
+            yield
+        finally:
+            try:
+                conn.execute(text("SELECT pg_advisory_unlock(hashtextextended(:k, 0))"), {"k": key})
+                conn.commit()
+            except Exception:
+                # The lock dies with its connection: make sure the pool does not keep it.
+                conn.invalidate()

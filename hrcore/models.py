@@ -7,6 +7,7 @@ from hrcore.cases.models import CaseStatus, HRCase
 from hrcore.db import Base
 from hrcore.documents.models import DocumentStatus, PolicyChunk, PolicyDocument
 from hrcore.idempotency import IdempotencyKey
+from hrcore.identities.models import ChannelIdentity, InboundMessage
 from hrcore.leave.models import Accrual, LeaveBalance, LeaveRequest, LeaveStatus, LeaveType
 from hrcore.notifications.models import Notification, NotificationStatus
 from hrcore.payroll.models import PayrollRun, Payslip, SalaryStructure
@@ -21,12 +22,14 @@ __all__ = [
     "AuthSession",
     "Base",
     "CaseStatus",
+    "ChannelIdentity",
     "Department",
     "DocumentStatus",
     "GeofenceMode",
     "GeofenceStatus",
     "HRCase",
     "IdempotencyKey",
+    "InboundMessage",
     "IssueReport",
     "LeaveBalance",
     "LeaveRequest",

@@ -161,7 +161,7 @@ def test_the_stream_emits_tokens_tools_and_the_result(session, team):
     assert {"type": "tool", "name": "clock_in", "status": "ok"} in events
     tokens = "".join(e["text"] for e in events if e["type"] == "token")
     assert tokens == "You are clocked in."
-    done = events[-1]["result"]
+    done = events[-1]["result"].to_dict()
     assert done["reply"] == "You are clocked in."
     assert done["tool_calls"][0]["name"] == "clock_in"
 
@@ -172,7 +172,7 @@ def test_the_stream_shows_a_pending_confirmation(session, team):
     assert {"type": "tool", "name": "request_leave", "status": "pending"} in events
     tokens = "".join(e["text"] for e in events if e["type"] == "token")
     assert tokens.endswith("Confirm? (yes/no)")
-    assert events[-1]["result"]["pending_confirmation"]["summary"] == SUMMARY
+    assert events[-1]["result"].pending_confirmation.summary == SUMMARY
 
 
 def test_a_failing_model_changes_nothing_and_the_turn_can_be_retried(session, team):

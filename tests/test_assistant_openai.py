@@ -127,7 +127,7 @@ def test_streaming_goes_over_server_sent_events(session, team, fake):
     assert {"type": "tool", "name": "clock_in", "status": "ok"} in events
     tokens = "".join(e["text"] for e in events if e["type"] == "token")
     assert tokens.startswith("Done: Clocked in")
-    assert events[-1]["result"]["reply"] == tokens
+    assert events[-1]["result"].reply == tokens
 
 
 @pytest.mark.parametrize("mode", ["500", "slow"])

@@ -12,7 +12,6 @@ from hrcore.actor import Actor
 
 PROMPT = "you> "
 SPEAKER = "ajira> "
-UNAVAILABLE = "The assistant is not available right now. Please try again in a moment."
 
 
 def register(app: typer.Typer) -> None:
@@ -84,25 +83,23 @@ def _converse(actor: Actor) -> None:
 
 
 def _say(runner: asyncio.Runner, actor: Actor, message: str, conversation: str | None) -> None:
-    import logging
-
-    from assistant.service import get_assistant
+    from channels import pipeline
     from hrcore.errors import HRError
 
     try:
-        result = runner.run(get_assistant().turn(actor, message, conversation_id=conversation))
+        reply = runner.run(pipeline.converse(actor, message, conversation_id=conversation))
     except HRError as exc:
         typer.echo(f"{SPEAKER}{exc.message}")
         return
-    except Exception:
-        # Logged without the message: it may hold personal data.
-        logging.getLogger(__name__).exception("chat turn failed")
-        typer.echo(f"{SPEAKER}{UNAVAILABLE}")
+    except pipeline.AssistantUnavailable:
+        typer.echo(f"{SPEAKER}{pipeline.UNAVAILABLE['en']}")
         return
-    typer.echo(f"{SPEAKER}{result.reply}")
-    pending = result.pending_confirmation
+    typer.echo(f"{SPEAKER}{reply.text}")
+    pending = reply.confirmation
     if pending is not None:
-        typer.echo(f"   waiting for your yes or no: {pending.tool}")
-    for cite in result.citations:
+        typer.echo(
+            f"   waiting for your {pending.yes.lower()} or {pending.no.lower()}: {pending.tool}"
+        )
+    for cite in reply.citations:
         where = " › ".join([cite.document_title, *cite.heading_path])
         typer.echo(f"   [{cite.number}] {where}: “{cite.quote}”")

@@ -19,7 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.deps import current_actor, oauth2_scheme
 from api.errors import PROBLEM_BASE, problem, problem_responses
-from assistant.service import Assistant, TurnResult, get_assistant
+from assistant.service import Assistant, get_assistant
+from channels import pipeline
+from channels.messages import Reply
 from hrcore import ratelimit
 from hrcore.actor import Actor, Channel
 from hrcore.config import get_settings
@@ -31,9 +33,7 @@ log = logging.getLogger(__name__)
 PREFIX = "/api/v1/chat"
 MAX_MESSAGE = 4000
 UNAVAILABLE_CODE = "assistant_unavailable"
-UNAVAILABLE_MESSAGE = (
-    "The assistant is not available right now. Please send your message again in a moment."
-)
+UNAVAILABLE_MESSAGE = pipeline.UNAVAILABLE["en"]
 RETRY_AFTER_S = 5
 
 
@@ -75,6 +75,9 @@ class PendingConfirmation(BaseModel):
     tool: str = Field(description="The tool that will run, e.g. request_leave.")
     args: dict[str, Any] = Field(description="Its arguments.")
     summary: str = Field(description="What will happen, in plain words.")
+    question: str = Field(description="The question to show, in the user's language.")
+    yes: str = Field(description="The label of the yes answer (send it as the next message).")
+    no: str = Field(description="The label of the no answer.")
 
 
 class ChatCitation(BaseModel):
@@ -100,12 +103,31 @@ class ChatReply(BaseModel):
     )
 
 
-def chat_reply(result: TurnResult | dict[str, Any]) -> ChatReply:
-    """The public shape of a turn's result (the tool-call log stays inside)."""
-    data = result.to_dict() if isinstance(result, TurnResult) else result
-    return ChatReply.model_validate(
-        {key: data.get(key) for key in ("reply", "conversation_id", "pending_confirmation")}
-        | {"citations": data.get("citations") or []}
+def chat_reply(reply: Reply) -> ChatReply:
+    """The public shape of a channel-neutral reply."""
+    pending = reply.confirmation
+    return ChatReply(
+        reply=reply.text,
+        conversation_id=reply.conversation_id,
+        pending_confirmation=PendingConfirmation(
+            tool=pending.tool,
+            args=pending.args,
+            summary=pending.summary,
+            question=pending.question,
+            yes=pending.yes,
+            no=pending.no,
+        )
+        if pending is not None
+        else None,
+        citations=[
+            ChatCitation(
+                number=c.number,
+                document_title=c.document_title,
+                heading_path=list(c.heading_path),
+                quote=c.quote,
+            )
+            for c in reply.citations
+        ],
     )
 
 
@@ -172,14 +194,12 @@ async def chat(body: ChatRequest, actor: ChatActor, assistant: ChatAssistant) ->
     answers it. When the model is unreachable the reply says so and nothing is half-done.
     """
     try:
-        result = await assistant.turn(actor, body.message, conversation_id=body.conversation_id)
-    except HRError:
-        raise
-    except Exception:
-        # Never the message itself: it may hold personal data.
-        log.exception("chat turn failed")
+        reply = await pipeline.converse(
+            actor, body.message, conversation_id=body.conversation_id, assistant=assistant
+        )
+    except pipeline.AssistantUnavailable:
         return _unavailable()  # type: ignore[return-value]
-    return chat_reply(result)
+    return chat_reply(reply)
 
 
 @router.post(
@@ -217,20 +237,18 @@ async def chat_stream(
 
     async def events() -> AsyncIterator[str]:
         try:
-            async for event in assistant.stream(
-                actor, body.message, conversation_id=body.conversation_id
+            async for step in pipeline.converse_stream(
+                actor, body.message, conversation_id=body.conversation_id, assistant=assistant
             ):
-                kind = event.get("type")
-                if kind == "token":
-                    yield _sse("token", {"text": event["text"]})
-                elif kind == "tool":
-                    yield _sse("tool", {"name": event["name"], "status": event["status"]})
-                elif kind == "done":
-                    yield _sse("done", chat_reply(event["result"]).model_dump(mode="json"))
+                if step.kind == "token":
+                    yield _sse("token", {"text": step.text})
+                elif step.kind == "tool":
+                    yield _sse("tool", {"name": step.tool, "status": step.status})
+                elif step.kind == "done" and step.reply is not None:
+                    yield _sse("done", chat_reply(step.reply).model_dump(mode="json"))
         except HRError as exc:
             yield _error_event(exc.status, exc.code, exc.message)
-        except Exception:
-            log.exception("chat stream failed")
+        except pipeline.AssistantUnavailable:
             yield _error_event(503, UNAVAILABLE_CODE, UNAVAILABLE_MESSAGE)
 
     return StreamingResponse(
