@@ -31,6 +31,7 @@ from assistant.service import Assistant, TurnResult
 from hrcore import db
 from hrcore.actor import Actor, Channel
 from hrcore.clock import frozen
+from hrcore.notifications import outbox
 from hrcore.people.models import Organization, User
 from hrcore.seed import DEMO_ORG, seed_demo
 from tools.registry import all_tools, run_tool
@@ -233,6 +234,8 @@ def _run_all(
             bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
         )
         db.use_session_factory(factory)
+        # Deliveries after a commit would share this one connection from another thread.
+        outbox.run_inline(True)
         try:
             by_day: dict[tuple[date, time], list[dict[str, Any]]] = {}
             for scenario in scenarios:
@@ -259,6 +262,7 @@ def _run_all(
                     session.close()
         finally:
             outer.rollback()
+            outbox.run_inline(False)
             if previous_factory is not None:
                 db.use_session_factory(previous_factory)
     return report

@@ -22,6 +22,7 @@ class Channel(enum.StrEnum):
     WHATSAPP = "whatsapp"
     USSD = "ussd"
     SMS = "sms"
+    EMAIL = "email"
     CLI = "cli"
     SYSTEM = "system"
 

@@ -39,6 +39,9 @@ def _make_app() -> Celery:
                 "task": "idempotency.purge_expired",
                 "schedule": crontab(minute=17),
             },
+            # Retries whose queued task was lost, rows queued while Redis was down, held
+            # rows whose channel is now configured (channels.delivery, by name).
+            "outbox-sweep": {"task": "outbox.sweep", "schedule": 60.0},
         },
     )
     return app

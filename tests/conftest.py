@@ -18,6 +18,7 @@ os.environ.setdefault("AJIRA_LOGIN_FAILURE_DELAY", "0")
 
 from hrcore import db, ratelimit
 from hrcore.migrate import upgrade
+from hrcore.notifications import outbox
 
 
 @pytest.fixture(autouse=True)
@@ -53,12 +54,15 @@ def session(engine: Engine) -> Iterator[Session]:
             bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
         )
         db.use_session_factory(factory)
+        # Deliveries after a commit share this one connection: never from another thread.
+        outbox.run_inline(True)
         session = factory()
         try:
             yield session
         finally:
             session.close()
             outer.rollback()
+            outbox.run_inline(False)
             db.configure_engine(engine)
 
 
@@ -82,3 +86,11 @@ def committed_engine(engine: Engine) -> Iterator[Engine]:
         db.configure_engine(engine)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def inline_outbox() -> Iterator[None]:
+    """In-process deliveries run in the committing thread, so a test can look right after."""
+    outbox.run_inline(True)
+    yield
+    outbox.run_inline(False)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -19,7 +19,7 @@ from api.deps import CurrentActor, DbSession
 from api.errors import problem_responses
 from hrcore.actor import Actor, Channel
 from hrcore.notifications import service as notifications
-from hrcore.notifications.models import NotificationStatus
+from hrcore.notifications.models import Notification, NotificationStatus
 from tools.registry import ToolArgs, ToolSpec, all_tools, run_tool
 
 PREFIX = "/api/v1"
@@ -60,6 +60,26 @@ class NotificationRead(BaseModel):
     status: NotificationStatus
     created_at: datetime
     sent_at: datetime | None
+    read_at: datetime | None = Field(default=None, description="When the caller marked it read.")
+
+
+class NotificationsMarked(BaseModel):
+    """How many of the caller's notifications were newly marked read."""
+
+    marked: int
+
+
+def _notification_read(n: Notification) -> NotificationRead:
+    return NotificationRead(
+        id=n.id,
+        channel=n.channel,
+        kind=n.kind,
+        text=n.text,
+        status=n.status,
+        created_at=n.created_at,
+        sent_at=n.sent_at,
+        read_at=n.read_at,
+    )
 
 
 class NotificationPage(BaseModel):
@@ -147,20 +167,34 @@ def build_router() -> APIRouter:
         """Newest first; `status` says whether each was sent and delivered."""
         rows = notifications.list_notifications(session, actor, limit=limit, offset=offset)
         return NotificationPage(
-            items=[
-                NotificationRead(
-                    id=n.id,
-                    channel=n.channel,
-                    kind=n.kind,
-                    text=n.text,
-                    status=n.status,
-                    created_at=n.created_at,
-                    sent_at=n.sent_at,
-                )
-                for n in rows
-            ],
-            limit=limit,
-            offset=offset,
+            items=[_notification_read(n) for n in rows], limit=limit, offset=offset
         )
+
+    @router.post(
+        "/notifications/read",
+        summary="Mark all of the caller's notifications read",
+        tags=["notifications"],
+        operation_id="mark_notifications_read",
+        responses=problem_responses(401, 403),
+    )
+    def mark_all_read(session: DbSession, actor: CurrentActor) -> NotificationsMarked:
+        """Every unread notification of the caller is marked read now."""
+        return NotificationsMarked(marked=notifications.mark_all_read(session, actor))
+
+    @router.post(
+        "/notifications/{notification_id}/read",
+        summary="Mark one of the caller's notifications read",
+        tags=["notifications"],
+        operation_id="mark_notification_read",
+        responses=problem_responses(401, 403, 404, 422),
+    )
+    def mark_read(
+        session: DbSession,
+        actor: CurrentActor,
+        notification_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    ) -> NotificationRead:
+        """Another person's notification is not found; marking twice keeps the first time."""
+        row = notifications.mark_read(session, actor, notification_id=notification_id)
+        return _notification_read(row)
 
     return router

@@ -2,31 +2,55 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import logging
+
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from hrcore import clock
 from hrcore.actor import Actor, Channel, Permission
-from hrcore.notifications.models import Notification
+from hrcore.config import get_settings
+from hrcore.errors import NotFound
+from hrcore.notifications.models import Notification, NotificationStatus
+from hrcore.notifications.outbox import DeliverAfterCommit
 from hrcore.people.models import User
+
+log = logging.getLogger("ajira.outbox")
+
+#: Channels a notification cannot travel on, and where it goes instead: a USSD session
+#: is over long before anything happens, so its people hear back by SMS.
+_DELIVERED_BY = {Channel.USSD: Channel.SMS}
 
 
 def preferred_channel(user: User) -> Channel:
-    """Where a person is reached by default: SMS when they have a phone, else the web app."""
-    return Channel.SMS if user.phone else Channel.WEB
+    """Where a person is reached by default: SMS with a phone, email when it is set up, else
+    the web app."""
+    if user.phone:
+        return Channel.SMS
+    if user.email and get_settings().smtp_url:
+        return Channel.EMAIL
+    return Channel.WEB
 
 
 def notify(
     session: Session, recipient: User, *, kind: str, text: str, channel: Channel | None = None
 ) -> Notification:
     """Add a pending notification for `recipient`; it is delivered after the commit."""
+    chosen = channel or preferred_channel(recipient)
     notification = Notification(
         organization_id=recipient.organization_id,
         recipient_id=recipient.id,
-        channel=channel or preferred_channel(recipient),
+        channel=_DELIVERED_BY.get(chosen, chosen),
         kind=kind,
         text=text,
+        status=NotificationStatus.PENDING,
+        attempts=0,
+        next_attempt_at=clock.now(),
     )
     session.add(notification)
+    from hrcore.worker import enqueue_after_commit
+
+    enqueue_after_commit(session, DeliverAfterCommit(notification))
     return notification
 
 
@@ -47,3 +71,88 @@ def list_notifications(
             .offset(offset)
         )
     )
+
+
+def mark_read(session: Session, actor: Actor, *, notification_id: int) -> Notification:
+    """Mark one of the acting user's notifications read (again is harmless)."""
+    actor.require(Permission.NOTIFICATION_READ)
+    notification = session.scalar(
+        select(Notification).where(
+            Notification.id == notification_id,
+            Notification.organization_id == actor.organization_id,
+            Notification.recipient_id == actor.user_id,
+        )
+    )
+    if notification is None:
+        raise NotFound("No such notification.", code="notification_not_found")
+    if notification.read_at is None:
+        notification.read_at = clock.now()
+        session.flush()
+    return notification
+
+
+def mark_all_read(session: Session, actor: Actor) -> int:
+    """Mark every unread notification of the acting user read; return how many."""
+    actor.require(Permission.NOTIFICATION_READ)
+    result = session.execute(
+        update(Notification)
+        .where(
+            Notification.organization_id == actor.organization_id,
+            Notification.recipient_id == actor.user_id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=clock.now())
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def record_delivery_report(
+    session: Session,
+    *,
+    channel: Channel,
+    provider_message_id: str,
+    status: NotificationStatus,
+    reason: str | None = None,
+) -> Notification | None:
+    """Apply a provider's delivery report to the row it sent; None when no row has that id.
+
+    Reports repeat and arrive out of order: an intermediate `sent` never undoes
+    `delivered` or `failed`, and `delivered` is final.
+    """
+    notification = session.scalar(
+        select(Notification)
+        .where(
+            Notification.channel == channel,
+            Notification.provider_message_id == provider_message_id,
+        )
+        .order_by(Notification.id)
+        .limit(1)
+        .with_for_update()
+    )
+    if notification is None:
+        return None
+    now = clock.now()
+    current = notification.status
+    if status is NotificationStatus.DELIVERED:
+        if current is not NotificationStatus.DELIVERED:
+            notification.status = NotificationStatus.DELIVERED
+            notification.delivered_at = now
+            notification.last_error = None
+    elif status is NotificationStatus.FAILED:
+        if current is not NotificationStatus.DELIVERED:
+            notification.status = NotificationStatus.FAILED
+            notification.last_error = (reason or "delivery failed")[:500]
+    elif status is NotificationStatus.SENT and current in (
+        NotificationStatus.PENDING,
+        NotificationStatus.SENDING,
+    ):
+        notification.status = NotificationStatus.SENT
+    session.flush()
+    log.info(
+        "delivery_report notification=%s reported=%s now=%s",
+        notification.id,
+        status,
+        notification.status,
+    )
+    return notification

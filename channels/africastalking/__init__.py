@@ -1,0 +1,1 @@
+"""Africa's Talking: SMS sent through the official SDK, its delivery reports, and USSD."""

@@ -1,0 +1,1 @@
+"""Email: notifications sent over SMTP (`SMTP_URL`)."""

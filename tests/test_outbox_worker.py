@@ -1,0 +1,279 @@
+"""A real Celery worker delivers the outbox: John's leave request reaches Mary once, and
+Mary's decision reaches John once, even with the delivery task running twice at once.
+
+Twice: in this process over the memory transport (any machine), and as `ajira worker`
+against a real `redis-server` (skipped without one, failed under CI=true).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from channels.delivery import sweep
+from hrcore import clock
+from hrcore.leave import service as leave
+from hrcore.leave.models import LeaveRequest
+from hrcore.notifications import outbox
+from hrcore.notifications.models import AttemptOutcome, Notification, NotificationStatus
+from hrcore.notifications.service import notify
+from hrcore.people.models import User
+from hrcore.worker import celery_app, enqueue_after_commit
+from tests.factories import Team
+from tests.fakes import africastalking_server as at
+from tests.fakes.outbox_support import (
+    at_env,
+    attempts,
+    broker,
+    committed_database,
+    committed_team,
+    free_port,
+    in_process_worker,
+    quiet_weekdays,
+    redis_server,
+    row,
+    rows_for,
+    settings_env,
+    using,
+    wait_for,
+)
+
+# Deliveries without a broker run in the committing thread here (see conftest).
+pytestmark = pytest.mark.usefixtures("inline_outbox")
+
+ROOT = Path(__file__).resolve().parents[1]
+RETRY_BASE = "0.3"
+
+
+@pytest.fixture(autouse=True)
+def _no_background_sweep() -> None:
+    outbox.skip_in_process_sweeps(3600)
+
+
+@pytest.fixture(scope="module")
+def module_db(engine: Engine) -> Iterator[Engine]:
+    with committed_database(engine) as own:
+        yield own
+
+
+@pytest.fixture
+def committed_engine(engine: Engine, module_db: Engine) -> Iterator[Engine]:
+    """This module's database with real commits (one per module: see `committed_database`)."""
+    with using(module_db, engine) as own:
+        yield own
+
+
+@pytest.fixture
+def stand_in() -> Iterator[at.FakeAfricasTalking]:
+    with (
+        at.running() as server,
+        settings_env(**at_env(server.base_url, AJIRA_OUTBOX_RETRY_BASE=RETRY_BASE)),
+    ):
+        # The first call answers late, so a second run of the task overlaps it.
+        server.delay_s = 0.2
+        yield server
+
+
+@pytest.fixture
+def team(committed_engine: Engine) -> Iterator[Team]:
+    with committed_team(committed_engine) as team:
+        yield team
+
+
+def _twice(session: Session, user: User, kind: str) -> None:
+    """Queue the delivery task a second time for the row just written: both run at once."""
+    session.flush()
+    note = session.scalars(
+        select(Notification).where(Notification.recipient_id == user.id, Notification.kind == kind)
+    ).one()
+    enqueue_after_commit(session, outbox.DeliverAfterCommit(note))
+
+
+def _sent_once(engine: Engine, user: User, kind: str) -> Notification:
+    def done() -> Notification | None:
+        rows = rows_for(engine, user.id, kind)
+        return rows[0] if rows and rows[0].status is NotificationStatus.SENT else None
+
+    note: Notification = wait_for(done, timeout=20)
+    assert len(rows_for(engine, user.id, kind)) == 1
+    return note
+
+
+def leave_round_trip(engine: Engine, team: Team, stand_in: at.FakeAfricasTalking) -> None:
+    """John asks, Mary decides; each side gets exactly one SMS, whatever runs twice."""
+    john, mary = team.employee, team.supervisor
+    start, end = quiet_weekdays()
+    with Session(engine, expire_on_commit=False) as session:
+        request = leave.request_leave(
+            session,
+            team.actor("employee"),
+            leave_type="unpaid",
+            start_date=start,
+            end_date=end,
+            reason="A family wedding",
+        )
+        _twice(session, mary, "leave.requested")
+        session.commit()
+    asked = _sent_once(engine, mary, "leave.requested")
+
+    with Session(engine, expire_on_commit=False) as session:
+        leave.approve_leave(
+            session, team.actor("supervisor"), request_id=request.id, decision="approve"
+        )
+        _twice(session, john, "leave.approved")
+        session.commit()
+    decided = _sent_once(engine, john, "leave.approved")
+
+    assert [(r.form["to"], r.form["message"]) for r in stand_in.sent()] == [
+        (mary.phone, asked.text),
+        (john.phone, decided.text),
+    ]
+    assert "#" in asked.text
+    assert asked.text.startswith(john.full_name)
+    for note in (asked, decided):
+        assert note.attempts == 1
+        assert note.provider_message_id is not None
+    with Session(engine) as session:
+        assert session.get(LeaveRequest, request.id) is not None
+
+
+def retry_then_delivered(engine: Engine, team: Team, stand_in: at.FakeAfricasTalking) -> None:
+    """The stand-in answers 503, then 201: one delivery, after a retry, two attempts."""
+    before = len(stand_in.sent())
+    stand_in.answer(at.UNAVAILABLE)
+    with Session(engine, expire_on_commit=False) as session:
+        mary = session.get(User, team.supervisor.id)
+        assert mary is not None
+        note = notify(session, mary, kind="test.retry", text="Payslips are out.")
+        session.commit()
+    wait_for(lambda: row(engine, note.id).status is NotificationStatus.SENT, timeout=20)
+    assert len(stand_in.sent()) - before == 2
+    assert [(a.number, a.outcome, a.error_code) for a in attempts(engine, note.id)] == [
+        (1, AttemptOutcome.RETRY, "http_503"),
+        (2, AttemptOutcome.SENT, None),
+    ]
+
+
+def test_an_in_process_worker_delivers_each_message_once(
+    committed_engine: Engine,
+    stand_in: at.FakeAfricasTalking,
+    team: Team,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="ajira.outbox")
+    with in_process_worker(concurrency=2):
+        leave_round_trip(committed_engine, team, stand_in)
+        # The second run of each task did happen, and found its row taken.
+        wait_for(lambda: len(_skips(caplog)) == 2)
+        retry_then_delivered(committed_engine, team, stand_in)
+    asked, decided = (
+        rows_for(committed_engine, user.id, kind)[0].id
+        for user, kind in (
+            (team.supervisor, "leave.requested"),
+            (team.employee, "leave.approved"),
+        )
+    )
+    assert sorted(_skips(caplog)) == sorted([asked, decided])
+
+
+def _skips(caplog: pytest.LogCaptureFixture) -> list[int]:
+    return [
+        int(record.args[0])  # type: ignore[index]
+        for record in caplog.records
+        if record.msg == "outbox_skipped notification=%s"
+    ]
+
+
+@contextmanager
+def ajira_worker(
+    redis_url: str, engine: Engine, base_url: str, workdir: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`ajira worker` in a process of its own, on this module's database and the stand-in."""
+    env = {
+        **os.environ,
+        **{k: v for k, v in at_env(base_url).items() if v is not None},
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "AJIRA_OUTBOX_RETRY_BASE": RETRY_BASE,
+        "AJIRA_DATA_DIR": str(workdir / "data"),
+        "AJIRA_ENV": "test",
+    }
+    log = (workdir / "worker.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "worker", "--concurrency", "2", "--loglevel", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        with broker(redis_url):
+
+            def ready() -> bool:
+                if process.poll() is not None:
+                    pytest.fail((workdir / "worker.log").read_text())
+                return bool(celery_app.control.ping(timeout=0.3))
+
+            wait_for(ready, timeout=30)
+            yield process
+    finally:
+        process.send_signal(signal.SIGTERM)  # warm shutdown: finish running tasks
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+def test_ajira_worker_over_redis_delivers_each_message_once(
+    committed_engine: Engine,
+    stand_in: at.FakeAfricasTalking,
+    team: Team,
+    tmp_path: Path,
+) -> None:
+    with (
+        redis_server() as url,
+        ajira_worker(url, committed_engine, stand_in.base_url, tmp_path),
+    ):
+        leave_round_trip(committed_engine, team, stand_in)
+        retry_then_delivered(committed_engine, team, stand_in)
+
+
+def test_a_notification_committed_while_redis_is_down_is_kept_and_swept_later(
+    committed_engine: Engine, stand_in: at.FakeAfricasTalking, team: Team
+) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"  # no Redis there
+    with broker(url), Session(committed_engine, expire_on_commit=False) as session:
+        mary = session.get(User, team.supervisor.id)
+        assert mary is not None
+        note = notify(session, mary, kind="test.outage", text="Payroll is ready.")
+        started = time.monotonic()
+        session.commit()  # publishing fails after the commit: logged, never raised
+        assert time.monotonic() - started < 10
+    waiting = row(committed_engine, note.id)
+    assert (waiting.status, waiting.attempts) == (NotificationStatus.PENDING, 0)
+    assert stand_in.sent() == []
+    # A minute later, beat's sweep finds it due with nobody working on it.
+    with Session(committed_engine) as session:
+        session.execute(
+            update(Notification)
+            .where(Notification.id == note.id)
+            .values(next_attempt_at=clock.now() - outbox.SWEEP_GRACE * 2)
+        )
+        session.commit()
+    assert sweep()["queued"] == 1
+    assert row(committed_engine, note.id).status is NotificationStatus.SENT
+    assert len(stand_in.sent()) == 1
