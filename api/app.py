@@ -22,7 +22,7 @@ from structlog.tracebacks import ExceptionDictTransformer
 from api.docs import install_docs
 from api.errors import install_error_handlers, problem_json_openapi
 from api.middleware import RequestLimits, SecurityHeaders
-from api.routes import auth, chat, health, knowledge, payroll, resources, tools
+from api.routes import auth, channels_at, chat, health, knowledge, payroll, resources, tools, ussd
 from hrcore.config import Settings, get_settings
 from knowledge.settings import get_knowledge_settings
 
@@ -198,6 +198,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(knowledge.router)
     app.include_router(chat.router)
     app.include_router(payroll.router)
+    app.include_router(channels_at.router)
+    app.include_router(ussd.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -289,7 +289,7 @@ def worker(
 
 
 #: Task modules above hrcore that a worker must register.
-UPPER_TASK_MODULES = ("knowledge.tasks",)
+UPPER_TASK_MODULES = ("knowledge.tasks", "channels.delivery")
 
 
 @app.command()

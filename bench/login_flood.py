@@ -15,12 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,7 +25,7 @@ from datetime import date
 from pathlib import Path
 
 import httpx
-from _common import fresh_database, percentile
+from _common import Server, fresh_database, percentile
 
 from hrcore import db
 from hrcore.actor import Role
@@ -38,12 +34,6 @@ from hrcore.security import hash_secret
 
 PASSWORD = "flood-bench-password"  # noqa: S105 - a throwaway database
 AIM = 3.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _seed(people: int) -> list[str]:
@@ -67,38 +57,6 @@ def _seed(people: int) -> list[str]:
             for i, email in enumerate(emails)
         )
     return emails
-
-
-class Server:
-    """`ajira serve` in a subprocess against the benchmark's database."""
-
-    def __init__(self, url: str, env: dict[str, str]) -> None:
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "DATABASE_URL": url, "AJIRA_LOG_LEVEL": "WARNING", **env}
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> Server:
-        ajira = Path(sys.executable).with_name("ajira")
-        self.proc = subprocess.Popen(  # noqa: S603 - our own CLI from this virtualenv
-            [str(ajira), "serve", "--port", str(self.port)],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError("ajira serve did not start")
-
-    def __exit__(self, *exc: object) -> None:
-        assert self.proc is not None
-        self.proc.terminate()
-        self.proc.wait(timeout=20)
 
 
 def _probe(

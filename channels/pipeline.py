@@ -129,8 +129,10 @@ async def converse_stream(
 
 # ------------------------------------------------------------------ provider messages
 
-#: Handles an identified sender's message instead of the assistant (the USSD menu).
+#: Handles an identified sender's message instead of the assistant.
 Handler = Callable[[Actor, Inbound], Awaitable[Reply]]
+#: The same, inside the transaction that claims the message (a menu screen).
+InlineHandler = Callable[[Session, Actor, Inbound], Reply]
 #: Turns a reply into what the channel answers or sends (a USSD screen, an SMS text).
 Render = Callable[[Reply], str]
 #: Runs in the transaction that records the answer: queue it in the outbox, for example.
@@ -240,4 +242,28 @@ async def receive(
         if not acted:
             await asyncio.to_thread(_release, claim)
         raise
+    return Handled(body=body, first=True, reply=reply, actor=resolution.actor)
+
+
+def receive_at_once(inbound: Inbound, *, render: Render, handler: InlineHandler) -> Handled:
+    """Handle one provider message in a single transaction: claim, sender, effect, answer.
+
+    For handlers that act within one transaction (a menu screen running a tool): the claim
+    commits with the effect or not at all, so a retry can never act twice, and a failure
+    leaves nothing behind for the retry to trip over. A concurrent duplicate waits on the
+    claim's unique key and then finds the first answer. Blocking: call it from a thread.
+    """
+    with unit_of_work() as session:
+        claim = identities.claim_inbound(session, inbound.channel, inbound.external_id)
+        if not claim.first:
+            return Handled(body=claim.response, first=False)
+        resolution = identities.resolve(session, inbound.channel, inbound.sender)
+        if resolution.actor is None:
+            assert resolution.problem is not None
+            reply = explain_problem(resolution.problem, resolution.language)
+        else:
+            reply = handler(session, resolution.actor, inbound)
+        body = render(reply)
+        org = resolution.actor.organization_id if resolution.actor else None
+        identities.finish_inbound(session, claim, response=body, organization_id=org)
     return Handled(body=body, first=True, reply=reply, actor=resolution.actor)

@@ -36,6 +36,22 @@ class Settings(BaseSettings):
     llm_model: str = Field(default="gpt-4o-mini", validation_alias="AJIRA_LLM_MODEL")
     llm_timeout_s: float = Field(default=30, gt=0, validation_alias="AJIRA_LLM_TIMEOUT")
 
+    # Africa's Talking SMS; without a username and key SMS waits in the outbox, unsent.
+    at_username: str | None = Field(default=None, validation_alias="AT_USERNAME")
+    at_api_key: str | None = Field(default=None, repr=False, validation_alias="AT_API_KEY")
+    at_sender_id: str | None = Field(default=None, validation_alias="AT_SENDER_ID")
+    # The SMS API's base URL ending in /version1 (a sandbox or a local stand-in); unset, the SDK's.
+    at_api_base_url: str | None = Field(default=None, validation_alias="AT_API_BASE_URL")
+    # smtp://user:pass@host:587 (STARTTLS when offered) or smtps://...:465; unset, no email.
+    smtp_url: str | None = Field(default=None, repr=False, validation_alias="SMTP_URL")
+    smtp_from: str | None = Field(default=None, validation_alias="SMTP_FROM")
+    # Outbox retries after a provider timeout or 5xx: base * 2^(n-1) seconds, capped, n < max.
+    outbox_max_attempts: int = Field(
+        default=10, ge=1, le=50, validation_alias="AJIRA_OUTBOX_MAX_ATTEMPTS"
+    )
+    outbox_retry_base_s: float = Field(default=30, gt=0, validation_alias="AJIRA_OUTBOX_RETRY_BASE")
+    outbox_retry_max_s: float = Field(default=1800, gt=0, validation_alias="AJIRA_OUTBOX_RETRY_MAX")
+
     # HTTP request limits (api.middleware): a request past them is refused before it is read.
     # Document uploads get AJIRA_MAX_DOCUMENT_BYTES (knowledge settings) instead of the body limit.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1, validation_alias="AJIRA_MAX_BODY_BYTES")
@@ -75,7 +91,16 @@ class Settings(BaseSettings):
         validation_alias="AJIRA_HASH_CONCURRENCY",
     )
 
-    @field_validator("secret_key", mode="before")
+    @field_validator(
+        "secret_key",
+        "at_username",
+        "at_api_key",
+        "at_sender_id",
+        "at_api_base_url",
+        "smtp_url",
+        "smtp_from",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

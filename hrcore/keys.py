@@ -22,6 +22,7 @@ from hrcore.config import Settings, get_settings
 KEY_FILE = "secret_key"
 TOKENS = b"ajira/tokens/v1"
 MOOD = b"ajira/wellness-mood/v1"
+MENU_INPUT = b"ajira/menu-input/v1"
 _lock = threading.Lock()
 
 
@@ -86,3 +87,8 @@ def key_id(key: bytes) -> str:
 def mood_key() -> bytes:
     """The key of the once-a-day mood hashes; unrelated to the token key."""
     return _derived(master_key(), MOOD)
+
+
+def menu_input_key() -> bytes:
+    """The key of the digests that stand for what a phone menu was sent (it holds PINs)."""
+    return _derived(master_key(), MENU_INPUT)

@@ -9,7 +9,13 @@ from hrcore.documents.models import DocumentStatus, PolicyChunk, PolicyDocument
 from hrcore.idempotency import IdempotencyKey
 from hrcore.identities.models import ChannelIdentity, InboundMessage
 from hrcore.leave.models import Accrual, LeaveBalance, LeaveRequest, LeaveStatus, LeaveType
-from hrcore.notifications.models import Notification, NotificationStatus
+from hrcore.menus.models import MenuSession
+from hrcore.notifications.models import (
+    AttemptOutcome,
+    Notification,
+    NotificationAttempt,
+    NotificationStatus,
+)
 from hrcore.payroll.models import PayrollRun, Payslip, SalaryStructure
 from hrcore.people.models import Department, GeofenceMode, Organization, Site, User
 from hrcore.performance.models import Review
@@ -17,6 +23,7 @@ from hrcore.wellness.models import IssueReport, MoodDayKey, MoodEntry, MoodParti
 
 __all__ = [
     "Accrual",
+    "AttemptOutcome",
     "AttendanceRecord",
     "AuditEntry",
     "AuthSession",
@@ -35,10 +42,12 @@ __all__ = [
     "LeaveRequest",
     "LeaveStatus",
     "LeaveType",
+    "MenuSession",
     "MoodDayKey",
     "MoodEntry",
     "MoodParticipation",
     "Notification",
+    "NotificationAttempt",
     "NotificationStatus",
     "Organization",
     "PayrollRun",

@@ -116,6 +116,10 @@ CASES: dict[str, list[Case]] = {
             },
         ),
     ],
+    "reset_pin": [
+        ("hr", lambda w: {"employee_id": NOBODY}),
+        ("supervisor", lambda w: {"employee_id": w.team.employee.id}),
+    ],
     "review_wellness_notes": [("employee", lambda w: {})],
     "run_payroll": [
         ("hr", lambda w: {"month": "0000-01"}),

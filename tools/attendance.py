@@ -12,6 +12,7 @@ from hrcore.attendance import service as attendance
 from hrcore.attendance.models import AttendanceRecord, GeofenceStatus
 from hrcore.clock import local_today
 from hrcore.people.service import get_organization
+from tools.menus import Ussd, View
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
 from tools.types import Day, Year
 
@@ -56,7 +57,22 @@ def _shift(record: AttendanceRecord, summary: str) -> Shift:
     )
 
 
-@tool_spec(name="clock_in", permission=Permission.ATTENDANCE_CLOCK, changes_state=True)
+@tool_spec(
+    name="clock_in",
+    permission=Permission.ATTENDANCE_CLOCK,
+    changes_state=True,
+    ussd=Ussd(
+        label={"en": "Clock in", "sw": "Ingia kazini"},
+        order=10,
+        done=View(
+            {
+                "en": "Clocked in at {clock_in_at:time}.[ {late_minutes:pos} min late.]",
+                "sw": "Umeingia kazini saa {clock_in_at:time}.[ Umechelewa dakika "
+                "{late_minutes:pos}.]",
+            }
+        ),
+    ),
+)
 def clock_in(ctx: ToolContext, args: ClockArgs) -> Shift:
     """Clock the user in now, starting a shift. Pass the location if the user shared it."""
     record = attendance.clock_in(ctx.session, ctx.actor, **args.model_dump())
@@ -64,7 +80,21 @@ def clock_in(ctx: ToolContext, args: ClockArgs) -> Shift:
     return _shift(record, attendance.describe_clock_in(record, org))
 
 
-@tool_spec(name="clock_out", permission=Permission.ATTENDANCE_CLOCK, changes_state=True)
+@tool_spec(
+    name="clock_out",
+    permission=Permission.ATTENDANCE_CLOCK,
+    changes_state=True,
+    ussd=Ussd(
+        label={"en": "Clock out", "sw": "Toka kazini"},
+        order=20,
+        done=View(
+            {
+                "en": "Clocked out at {clock_out_at:time}. Safe journey home.",
+                "sw": "Umetoka kazini saa {clock_out_at:time}. Safari njema.",
+            }
+        ),
+    ),
+)
 def clock_out(ctx: ToolContext, args: ClockArgs) -> Shift:
     """Clock the user out now, ending their open shift."""
     record = attendance.clock_out(ctx.session, ctx.actor, **args.model_dump())

@@ -16,6 +16,7 @@ from hrcore.leave import service as leave
 from hrcore.leave.models import LeaveRequest, LeaveStatus
 from hrcore.leave.schemas import BalanceView
 from hrcore.people.models import User
+from tools.menus import Choose, EnterDate, EnterDays, EnterText, Options, Ussd, View
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
 from tools.types import Day, Year
 
@@ -142,7 +143,56 @@ class LeaveRequestResult(LeaveRequestItem):
 
 
 @tool_spec(
-    name="request_leave", permission=Permission.LEAVE_REQUEST, changes_state=True, confirm=True
+    name="request_leave",
+    permission=Permission.LEAVE_REQUEST,
+    changes_state=True,
+    confirm=True,
+    ussd=Ussd(
+        label={"en": "Request leave", "sw": "Omba likizo"},
+        order=30,
+        steps=(
+            Choose(
+                "leave_type",
+                prompt={"en": "Type of leave:", "sw": "Aina ya likizo:"},
+                options=Options(
+                    tool="list_leave_types",
+                    items="leave_types",
+                    value="code",
+                    label={"en": "{code:term|name}", "sw": "{code:term|name}"},
+                    keep=("counts_calendar_days",),
+                ),
+            ),
+            EnterDate(
+                "start_date",
+                prompt={
+                    "en": "First day of leave as DDMM (e.g. {example} for {example_day}):",
+                    "sw": "Siku ya kwanza ya likizo kama DDMM (mf. {example} kwa {example_day}):",
+                },
+            ),
+            EnterDays(
+                "end_date",
+                start="start_date",
+                prompt={"en": "Number of days (1-{most}):", "sw": "Idadi ya siku (1-{most}):"},
+                most=60,
+                calendar=("leave_type", "counts_calendar_days"),
+            ),
+        ),
+        confirm=View(
+            {
+                "en": "{leave_type:term|leave_type_name}: {start_date:date} to {end_date:date}, "
+                "{days:days}.[ {available_after:num} left after this.]",
+                "sw": "{leave_type:term|leave_type_name}: {start_date:date} hadi {end_date:date}, "
+                "{days:days}.[ Zitabaki {available_after:num}.]",
+            }
+        ),
+        done=View(
+            {
+                "en": "Request #{request_id} sent for approval. You will get an SMS when it "
+                "is decided.",
+                "sw": "Ombi #{request_id} limetumwa ili likubaliwe. Utapata SMS likishaamuliwa.",
+            }
+        ),
+    ),
 )
 def request_leave(ctx: ToolContext, args: RequestLeaveArgs) -> LeaveRequestResult:
     """File a leave request for the user; it goes to their supervisor (or hr) for approval.
@@ -208,7 +258,79 @@ class ApproveLeaveArgs(ToolArgs):
 
 
 @tool_spec(
-    name="approve_leave", permission=Permission.LEAVE_APPROVE, changes_state=True, confirm=True
+    name="approve_leave",
+    permission=Permission.LEAVE_APPROVE,
+    changes_state=True,
+    confirm=True,
+    ussd=Ussd(
+        label={"en": "Pending requests", "sw": "Maombi yanayosubiri"},
+        order=80,
+        pin=True,
+        steps=(
+            Choose(
+                "request_id",
+                prompt={"en": "Leave waiting for you:", "sw": "Likizo zinazokusubiri:"},
+                options=Options(
+                    tool="list_leave_requests",
+                    args={"status": "pending", "limit": 50},
+                    items="requests",
+                    value="request_id",
+                    label={
+                        "en": "{employee_name:short} {start_date:dm} {days:days}",
+                        "sw": "{employee_name:short} {start_date:dm} {days:days}",
+                    },
+                    keep=(
+                        "employee_name",
+                        "leave_type",
+                        "leave_type_name",
+                        "start_date",
+                        "end_date",
+                        "days",
+                    ),
+                    exclude_own="employee_id",
+                    empty={
+                        "en": "No leave requests are waiting for you.",
+                        "sw": "Hakuna maombi ya likizo yanayokusubiri.",
+                    },
+                ),
+            ),
+            Choose(
+                "decision",
+                prompt={
+                    "en": "{employee_name}: {leave_type:term|leave_type_name}, {start_date:date}"
+                    " to {end_date:date} ({days:days})",
+                    "sw": "{employee_name}: {leave_type:term|leave_type_name}, {start_date:date}"
+                    " hadi {end_date:date} ({days:days})",
+                },
+                labels={
+                    "approve": {"en": "Approve", "sw": "Kubali"},
+                    "reject": {"en": "Reject", "sw": "Kataa"},
+                },
+            ),
+            EnterText(
+                "comment",
+                prompt={"en": "Reason for rejecting:", "sw": "Sababu ya kukataa:"},
+                when={"decision": "reject"},
+            ),
+        ),
+        confirm=View(
+            {
+                "en": "{@decision} {employee_name:short}: {leave_type:term|leave_type_name} "
+                "{start_date:date} to {end_date:date}, {days:days}?",
+                "sw": "{@decision} {employee_name:short}: {leave_type:term|leave_type_name} "
+                "{start_date:date} hadi {end_date:date}, {days:days}?",
+            }
+        ),
+        done=View(
+            {
+                "en": "{employee_name:short}: {leave_type:term|leave_type_name} from "
+                "{start_date:date} {status:term}. They will get an SMS.",
+                "sw": "{employee_name:short}: {leave_type:term|leave_type_name} kuanzia "
+                "{start_date:date} {status:term}. Atapata SMS.",
+            }
+        ),
+        again={"en": "Next request", "sw": "Ombi linalofuata"},
+    ),
 )
 def approve_leave(ctx: ToolContext, args: ApproveLeaveArgs) -> LeaveRequestItem:
     """Approve or reject a pending leave request; the employee is notified.
@@ -311,7 +433,22 @@ def _balance_item(view: BalanceView) -> BalanceItem:
     )
 
 
-@tool_spec(name="leave_balance", permission=Permission.LEAVE_READ)
+@tool_spec(
+    name="leave_balance",
+    permission=Permission.LEAVE_READ,
+    ussd=Ussd(
+        label={"en": "Leave balance", "sw": "Salio la likizo"},
+        order=40,
+        done=View(
+            {"en": "Days you can take:\n{items}", "sw": "Siku unazoweza kuchukua:\n{items}"},
+            each="balances",
+            item={
+                "en": "[{leave_type:term|name}: {available:num}]",
+                "sw": "[{leave_type:term|name}: {available:num}]",
+            },
+        ),
+    ),
+)
 def leave_balance(ctx: ToolContext, args: LeaveBalanceArgs) -> LeaveBalances:
     """Show how many leave days are left, per leave type: entitled, accrued, taken, pending.
 

@@ -20,6 +20,7 @@ from hrcore.payroll.models import RunStatus
 from hrcore.payroll.rules import COUNTRIES
 from hrcore.people.models import User
 from hrcore.people.service import get_organization
+from tools.menus import Sms, Ussd, View
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
 from tools.types import MONTH_PATTERN, Day, Year
 
@@ -95,7 +96,38 @@ class Payslip(ToolResult):
     working_days: Decimal | None = Field(default=None, description="Working days in the month.")
 
 
-@tool_spec(name="fetch_payslip", permission=Permission.PAYSLIP_READ)
+@tool_spec(
+    name="fetch_payslip",
+    permission=Permission.PAYSLIP_READ,
+    ussd=Ussd(
+        label={"en": "Payslip", "sw": "Hati ya mshahara"},
+        order=50,
+        pin=True,
+        done=View(
+            {
+                "en": "Payslip {period:month}\nGross {gross_pay:money}\nNet {net_pay:money}\n"
+                "The full payslip is on its way by SMS.",
+                "sw": "Mshahara {period:month}\nJumla {gross_pay:money}\nHalisi {net_pay:money}\n"
+                "Hati kamili inakuja kwa SMS.",
+            }
+        ),
+        sms=Sms(
+            kind="payslip.sms",
+            view=View(
+                {
+                    "en": "Payslip {period:month}, {employee_name}\n{items}\nGross "
+                    "{gross_pay:money}, deductions {total_deductions:money}, net pay "
+                    "{net_pay:money}.",
+                    "sw": "Hati ya mshahara {period:month}, {employee_name}\n{items}\nJumla "
+                    "{gross_pay:money}, makato {total_deductions:money}, mshahara halisi "
+                    "{net_pay:money}.",
+                },
+                each="lines",
+                item={"en": "{label}: {amount:money}", "sw": "{label}: {amount:money}"},
+            ),
+        ),
+    ),
+)
 def fetch_payslip(ctx: ToolContext, args: FetchPayslipArgs) -> Payslip:
     """Fetch one payslip: gross pay, each earning and deduction (PAYE, pension, health), net pay.
 

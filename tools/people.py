@@ -121,3 +121,32 @@ def list_employees(ctx: ToolContext, args: ListEmployeesArgs) -> EmployeeList:
         ":\n" + "\n".join(i.summary for i in items) if items else "."
     )
     return EmployeeList(summary=summary, employees=items)
+
+
+class ResetPinArgs(ToolArgs):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"employee_id": 4}]})
+
+    employee_id: int = Field(gt=0, description="The employee whose phone PIN to clear.")
+
+
+class PinReset(ToolResult):
+    employee_id: int
+    full_name: str
+
+
+@tool_spec(
+    name="reset_pin", permission=Permission.EMPLOYEE_MANAGE, changes_state=True, confirm=True
+)
+def reset_pin(ctx: ToolContext, args: ResetPinArgs) -> PinReset:
+    """Clear an employee's phone PIN and lift a lock after wrong PINs (hr and admin).
+
+    Use it when someone forgot their PIN or locked themselves out of the phone menu; they
+    choose a new PIN the next time they open their payslip or approvals by phone.
+    """
+    user = people.reset_pin(ctx.session, ctx.actor, employee_id=args.employee_id)
+    return PinReset(
+        summary=f"The phone PIN of {user.full_name} is cleared; they will choose a new one "
+        "next time.",
+        employee_id=user.id,
+        full_name=user.full_name,
+    )

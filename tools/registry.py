@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from hrcore.actor import Actor, Permission
 from hrcore.errors import HRError, Invalid, NotFound
+from tools.menus import Ussd
 
 
 class ToolArgs(BaseModel):
@@ -67,6 +68,8 @@ class ToolSpec:
     changes_state: bool
     confirm: bool
     fn: ToolFn
+    #: How the tool appears in the phone menu; None: not there.
+    ussd: Ussd | None = None
 
     def allowed_for(self, actor: Actor) -> bool:
         return actor.can(self.permission)
@@ -83,7 +86,12 @@ _REGISTRY: dict[str, ToolSpec] = {}
 
 
 def tool_spec(
-    *, name: str, permission: Permission, changes_state: bool = False, confirm: bool = False
+    *,
+    name: str,
+    permission: Permission,
+    changes_state: bool = False,
+    confirm: bool = False,
+    ussd: Ussd | None = None,
 ) -> Callable[[Callable[[ToolContext, A], R]], Callable[[ToolContext, A], R]]:
     """Declare a tool. Its docstring and its models' field descriptions are what a model reads."""
 
@@ -102,6 +110,7 @@ def tool_spec(
             changes_state=changes_state,
             confirm=confirm,
             fn=fn,  # type: ignore[arg-type]
+            ussd=ussd,
         )
         return fn
 
@@ -117,6 +126,12 @@ def all_tools() -> list[ToolSpec]:
 def tools_for(actor: Actor) -> list[ToolSpec]:
     """The tools `actor`'s role may use."""
     return [spec for spec in all_tools() if spec.allowed_for(actor)]
+
+
+def menu_for(actor: Actor) -> list[ToolSpec]:
+    """The tools `actor` may use that appear in the phone menu, in menu order."""
+    listed = [spec for spec in tools_for(actor) if spec.ussd is not None]
+    return sorted(listed, key=lambda spec: (spec.ussd.order if spec.ussd else 0, spec.name))
 
 
 def get_tool(name: str) -> ToolSpec:

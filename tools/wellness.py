@@ -12,6 +12,7 @@ from hrcore.actor import Permission
 from hrcore.pagination import MAX_PAGE
 from hrcore.wellness import service as wellness
 from hrcore.wellness import summary as wellness_summaries
+from tools.menus import Choose, EnterText, Ussd, View
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
 from tools.types import Day
 
@@ -41,7 +42,37 @@ class MoodReceipt(ToolResult):
     score: int
 
 
-@tool_spec(name="submit_mood", permission=Permission.WELLNESS_SUBMIT, changes_state=True)
+@tool_spec(
+    name="submit_mood",
+    permission=Permission.WELLNESS_SUBMIT,
+    changes_state=True,
+    ussd=Ussd(
+        label={"en": "Today's mood", "sw": "Hali yako leo"},
+        order=60,
+        steps=(
+            Choose(
+                "score",
+                prompt={
+                    "en": "How do you feel today? No one sees who answered:",
+                    "sw": "Unajisikiaje leo? Hakuna atakayejua ni wewe:",
+                },
+                labels={
+                    1: {"en": "Very bad", "sw": "Vibaya sana"},
+                    2: {"en": "Bad", "sw": "Vibaya"},
+                    3: {"en": "Okay", "sw": "Kawaida"},
+                    4: {"en": "Good", "sw": "Vizuri"},
+                    5: {"en": "Very good", "sw": "Vizuri sana"},
+                },
+            ),
+        ),
+        done=View(
+            {
+                "en": "Thank you. Your mood is recorded without your name.",
+                "sw": "Asante. Hali yako imehifadhiwa bila jina lako.",
+            }
+        ),
+    ),
+)
 def submit_mood(ctx: ToolContext, args: SubmitMoodArgs) -> MoodReceipt:
     """Record how the user feels today (1-5), anonymously: nobody can see who gave which score.
 
@@ -75,7 +106,46 @@ class IssueReceipt(ToolResult):
     category: IssueCategory
 
 
-@tool_spec(name="report_issue", permission=Permission.WELLNESS_SUBMIT, changes_state=True)
+@tool_spec(
+    name="report_issue",
+    permission=Permission.WELLNESS_SUBMIT,
+    changes_state=True,
+    ussd=Ussd(
+        label={"en": "Report an issue", "sw": "Ripoti tatizo"},
+        order=70,
+        steps=(
+            Choose(
+                "category",
+                prompt={
+                    "en": "Report without your name. What is it about?",
+                    "sw": "Ripoti bila jina lako. Inahusu nini?",
+                },
+                labels={
+                    "harassment": {"en": "Harassment", "sw": "Unyanyasaji"},
+                    "safety": {"en": "Safety", "sw": "Usalama"},
+                    "workload": {"en": "Workload", "sw": "Mzigo wa kazi"},
+                    "pay": {"en": "Pay", "sw": "Malipo"},
+                    "discrimination": {"en": "Discrimination", "sw": "Ubaguzi"},
+                    "facilities": {"en": "Facilities", "sw": "Vifaa na mazingira"},
+                    "other": {"en": "Something else", "sw": "Jambo jingine"},
+                },
+            ),
+            EnterText(
+                "text",
+                prompt={
+                    "en": "Say what happened in a few words:",
+                    "sw": "Eleza kilichotokea kwa maneno machache:",
+                },
+            ),
+        ),
+        done=View(
+            {
+                "en": "Thank you. Your report went to HR without your name.",
+                "sw": "Asante. Ripoti yako imetumwa kwa HR bila jina lako.",
+            }
+        ),
+    ),
+)
 def report_issue(ctx: ToolContext, args: ReportIssueArgs) -> IssueReceipt:
     """File an anonymous workplace issue report (harassment, safety, workload, pay...) for hr.
 

@@ -83,6 +83,8 @@ def _converse(actor: Actor) -> None:
 
 
 def _say(runner: asyncio.Runner, actor: Actor, message: str, conversation: str | None) -> None:
+    # Registers the outbox's tasks: what this conversation queues is delivered from here.
+    import channels.delivery  # noqa: F401
     from channels import pipeline
     from hrcore.errors import HRError
 

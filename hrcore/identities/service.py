@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
@@ -20,6 +21,8 @@ from hrcore.people.service import actor_for, normalize_phone
 #: record identifies them there (the network or Meta has verified who holds it).
 PHONE_CHANNELS = frozenset({Channel.SMS, Channel.USSD, Channel.WHATSAPP})
 EMPLOYEE_RECORD = "employee_record"
+#: How fresh `last_seen_at` is kept.
+SEEN_EVERY = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +66,12 @@ def resolve(session: Session, channel: Channel, address: str) -> Resolution:
         return Resolution(None, "unknown")
     if not user.is_active:
         return Resolution(None, "inactive", user.language, user.full_name)
-    if identity is not None:
-        identity.last_seen_at = clock.now()
+    now = clock.now()
+    if identity is not None and (
+        identity.last_seen_at is None or identity.last_seen_at < now - SEEN_EVERY
+    ):
+        # Coarse on purpose: a USSD session is a dozen screens in a minute, one write is enough.
+        identity.last_seen_at = now
     return Resolution(actor_for(user, channel), None, user.language, user.full_name)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, time
+from datetime import date, datetime, time
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
     Date,
+    DateTime,
     Enum,
     Float,
     ForeignKey,
@@ -107,6 +108,9 @@ class User(OrgScoped, Created, Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     password_hash: Mapped[str | None] = mapped_column(String(255))
     pin_hash: Mapped[str | None] = mapped_column(String(255))
+    # Wrong PINs in a row; at PIN_ATTEMPTS phone access is locked until `pin_locked_until`.
+    pin_failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pin_locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     organization: Mapped[Organization] = relationship()
     department: Mapped[Department | None] = relationship()

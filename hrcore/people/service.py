@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+import enum
+from datetime import date, datetime, timedelta
 
 import phonenumbers
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from hrcore import clock
 from hrcore.actor import Actor, Channel, Permission, Role, Scope
-from hrcore.audit import audited
+from hrcore.audit import audited, record
 from hrcore.errors import Conflict, Forbidden, Invalid, NotFound
+from hrcore.notifications.service import notify
 from hrcore.people.models import Department, Organization, User
-from hrcore.security import hash_secret
+from hrcore.security import hash_secret, verify_secret
 from hrcore.tenancy import get_for_org
 
 
@@ -229,6 +232,72 @@ def set_pin(session: Session, actor: Actor, *, pin: str) -> User:
     user = get_for_org(session, actor, User, actor.user_id, what="employee")
     user.pin_hash = hash_secret(pin)
     session.flush()
+    return user
+
+
+#: Wrong PINs in a row that lock phone access, and for how long.
+PIN_ATTEMPTS = 3
+PIN_LOCK = timedelta(minutes=30)
+
+
+class PinCheck(enum.StrEnum):
+    OK = "ok"
+    WRONG = "wrong"
+    #: Phone access is locked (now, or by this very attempt).
+    LOCKED = "locked"
+    #: No PIN set yet (never, or hr reset it).
+    UNSET = "unset"
+
+
+def phone_locked_until(user: User) -> datetime | None:
+    """Until when `user`'s phone access is locked after wrong PINs; None when it is not."""
+    until = user.pin_locked_until
+    return until if until is not None and until > clock.now() else None
+
+
+def check_pin(session: Session, actor: Actor, *, pin: str) -> PinCheck:
+    """Check the acting user's phone PIN; PIN_ATTEMPTS wrong in a row lock phone access.
+
+    The count is written whatever the answer, so the caller must commit a wrong one too.
+    """
+    user = get_for_org(session, actor, User, actor.user_id, what="employee", lock=True)
+    if phone_locked_until(user) is not None:
+        outcome = PinCheck.LOCKED
+    elif user.pin_hash is None:
+        outcome = PinCheck.UNSET
+    elif verify_secret(pin, user.pin_hash):
+        user.pin_failed_attempts, user.pin_locked_until = 0, None
+        outcome = PinCheck.OK
+    else:
+        user.pin_failed_attempts += 1
+        outcome = PinCheck.WRONG
+        if user.pin_failed_attempts >= PIN_ATTEMPTS:
+            user.pin_failed_attempts = 0
+            user.pin_locked_until = clock.now() + PIN_LOCK
+            outcome = PinCheck.LOCKED
+    record(
+        session, actor, "employee.pin_check", outcome=outcome, target_type="user", target_id=user.id
+    )
+    session.flush()
+    return outcome
+
+
+@audited("employee.reset_pin", target_type="user", target_arg="employee_id")
+def reset_pin(session: Session, actor: Actor, *, employee_id: int) -> User:
+    """Clear an employee's phone PIN and lock (hr, admin); they choose a new PIN next time."""
+    actor.require(Permission.EMPLOYEE_MANAGE)
+    user = get_for_org(session, actor, User, employee_id, what="employee", lock=True)
+    user.pin_hash, user.pin_failed_attempts, user.pin_locked_until = None, 0, None
+    session.flush()
+    if user.phone and user.id != actor.user_id:
+        notify(
+            session,
+            user,
+            kind="pin.reset",
+            text="Your Ajira phone PIN was reset by HR. You will choose a new one the next "
+            "time you open your payslip or approvals.",
+            channel=Channel.SMS,
+        )
     return user
 
 

@@ -1,0 +1,1 @@
+"""Where a phone menu session stands: its state between screens, and how it ended."""
