@@ -78,7 +78,10 @@ def get_engine() -> Engine:
     with _lock:
         if _engine is None:
             _engine = make_engine(database_url())
-            _session_factory = sessionmaker(_engine, expire_on_commit=False)
+            # A factory chosen with `use_session_factory` (a rolled-back test or eval
+            # connection) stays: the engine is only asked for now, not a new home for data.
+            if _session_factory is None:
+                _session_factory = sessionmaker(_engine, expire_on_commit=False)
         return _engine
 
 
@@ -95,6 +98,20 @@ def use_session_factory(factory: sessionmaker[Session]) -> None:
     global _session_factory
     with _lock:
         _session_factory = factory
+
+
+@contextmanager
+def bound_to(engine: Engine, factory: sessionmaker[Session]) -> Iterator[None]:
+    """Use `engine` and `factory` for the block, then whatever was configured before."""
+    global _engine, _session_factory
+    with _lock:
+        previous = (_engine, _session_factory)
+        _engine, _session_factory = engine, factory
+    try:
+        yield
+    finally:
+        with _lock:
+            _engine, _session_factory = previous
 
 
 def session_factory() -> sessionmaker[Session]:
