@@ -6,11 +6,13 @@ the storage, so parallel requests cannot all slip in before the count catches up
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import math
 import threading
 import time
+from collections.abc import Iterator
 from functools import lru_cache
 
 from limits import RateLimitItem, parse_many
@@ -48,6 +50,20 @@ def reset() -> None:
         if _limiter is not None:
             _limiter.storage.reset()
         _limiter = None
+
+
+@contextlib.contextmanager
+def isolated() -> Iterator[None]:
+    """Counts of their own, in memory, while inside: for runs on a throwaway database
+    (the assistant eval), which must neither see nor touch the service's counts."""
+    global _limiter
+    with _lock:
+        saved, _limiter = _limiter, MovingWindowRateLimiter(storage_from_string("memory://"))
+    try:
+        yield
+    finally:
+        with _lock:
+            _limiter = saved
 
 
 @lru_cache(maxsize=64)

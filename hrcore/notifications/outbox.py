@@ -17,9 +17,11 @@ second copy.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import timedelta
@@ -77,6 +79,8 @@ def dispatch(task_name: str, *args: Any, countdown: float | None = None) -> None
     """
     from hrcore.worker import celery_app
 
+    if _held:
+        return  # a rolled-back run (the assistant eval): nothing it writes may leave
     if not celery_app.conf.task_always_eager:
         try:
             celery_app.send_task(
@@ -112,6 +116,20 @@ _running_lock = threading.Lock()
 
 
 _inline = False
+
+
+_held = 0
+
+
+@contextlib.contextmanager
+def held() -> Iterator[None]:
+    """Send nothing while inside: for runs whose writes are all rolled back."""
+    global _held
+    _held += 1
+    try:
+        yield
+    finally:
+        _held -= 1
 
 
 def run_inline(enabled: bool) -> None:
