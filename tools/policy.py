@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hrcore.actor import Permission
 from hrcore.errors import Conflict
-from knowledge.search import search
+from knowledge.search import answers, search
 from knowledge.service import has_ready_documents
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
 
@@ -51,6 +51,11 @@ class PolicyCitation(BaseModel):
 class PolicySearchResult(ToolResult):
     results: list[PolicyPassage]
     citations: list[PolicyCitation]
+    answers: bool = Field(
+        default=False,
+        description="Whether the best passage is close enough to the question to answer it. "
+        "When false, say the policy documents do not cover it and offer to ask hr.",
+    )
 
 
 @tool_spec(name="search_policy", permission=Permission.POLICY_READ)
@@ -58,8 +63,8 @@ def search_policy(ctx: ToolContext, args: SearchPolicyArgs) -> PolicySearchResul
     """Search the employer's policy documents (leave, pay, conduct, benefits...) for passages.
 
     Use it for any question about the employer's rules, e.g. "how long is paternity
-    leave?". Answer only from the quotes returned and cite them; if nothing is found,
-    say so and offer to ask hr.
+    leave?". Answer only from the quotes returned and cite them; if nothing is found, or
+    `answers` is false, say the documents do not cover it and offer to ask hr.
     """
     organization_id = ctx.actor.organization_id
     if not has_ready_documents(ctx.session, organization_id=organization_id):
@@ -98,5 +103,13 @@ def search_policy(ctx: ToolContext, args: SearchPolicyArgs) -> PolicySearchResul
         f'[{c.number}] {" › ".join([c.document_title, *c.heading_path])}: "{hit.quote}"'
         for c, hit in zip(citations, hits, strict=True)
     ]
-    summary = f"Found {len(hits)} passage(s) in the policy documents:\n" + "\n".join(lines)
-    return PolicySearchResult(summary=summary, results=results, citations=citations)
+    relevant = answers(hits)
+    lead = (
+        f"Found {len(hits)} passage(s) in the policy documents:\n"
+        if relevant
+        else "The policy documents do not seem to cover this; the nearest passages:\n"
+    )
+    summary = lead + "\n".join(lines)
+    return PolicySearchResult(
+        summary=summary, results=results, citations=citations, answers=relevant
+    )
