@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -26,10 +28,31 @@ INTERNAL_ERROR = {
 }
 
 
+_actor_locks: weakref.WeakValueDictionary[tuple[int, int], threading.Lock] = (
+    weakref.WeakValueDictionary()
+)
+_locks_guard = threading.Lock()
+
+
+def _lock_for(actor: Actor) -> threading.Lock:
+    with _locks_guard:
+        key = (actor.organization_id, actor.user_id)
+        lock = _actor_locks.get(key)
+        if lock is None:
+            lock = threading.Lock()
+            _actor_locks[key] = lock
+        return lock
+
+
 def call_tool(actor: Actor, name: str, args: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """Run one tool as `actor` in its own transaction; return (JSON payload, succeeded)."""
+    """Run one tool as `actor` in its own transaction; return (JSON payload, succeeded).
+
+    Calls one model step makes at once (a leave split at the new year) run one after the
+    other: each reads what the one before wrote.
+    """
+    lock = _lock_for(actor)
     try:
-        with unit_of_work() as session:
+        with lock, unit_of_work() as session:
             result = run_tool(session, actor, name, args)
             payload = result.model_dump(mode="json")
         return payload, True

@@ -14,7 +14,7 @@ MARK = "[removed]"
 # "pin yangu ni 1234": the word, then what follows. After "is", "ni", ":" or "=" the rest
 # of the line goes (a passphrase may hold spaces); after a bare label, one word.
 _LABEL = (
-    r"\b(?:pass(?:word|code|wd|phrase)?|pwd|nenosiri|neno\s+la\s+siri|siri|"
+    r"\b(?:pass(?:word|code|wd|phrase)?|pwd|nenosiri|neno\s+la\s+siri|namba\s+ya\s+siri|"
     r"pin(?:\s+code|\s+number)?|otp|one[-\s]time\s+(?:password|code))\b"
     r"(?:\s+(?:yangu|langu|yako|lako|mpya|new|of\s+mine))?"
 )

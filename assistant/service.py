@@ -21,10 +21,12 @@ from sqlalchemy import select
 
 from assistant.adapter import INTERNAL_ERROR, tools_for_actor
 from assistant.agent import ModelUnavailable, build_agent
+from assistant.catalog import say
 from assistant.context import AssistantContext
 from assistant.language import confirmation_answer, detect_language
 from assistant.memory import MAX_MESSAGES, ReadOnceSaver, async_checkpointer, turn_reads
 from assistant.offline.wording import word_preview
+from assistant.prompt import REJECT_MOVED_ON, REJECT_NO, REJECT_PREVIEW
 from assistant.redact import redact
 from hrcore.actor import Actor, Role
 from hrcore.config import get_settings
@@ -39,35 +41,21 @@ log = logging.getLogger(__name__)
 #: The conversation a channel continues when it names none: one thread per (channel, user).
 DEFAULT_CONVERSATION = "main"
 
-UNREACHABLE = {
-    "en": "The assistant is not reachable right now; nothing was changed. Please try again.",
-    "sw": "Msaidizi hapatikani kwa sasa; hakuna kilichobadilishwa. Tafadhali jaribu tena.",
-}
-UNREACHABLE_AFTER = {
-    "en": "The assistant is not reachable right now. Already done: {done} Please try again "
-    "for the rest.",
-    "sw": "Msaidizi hapatikani kwa sasa. Kilichokamilika: {done} Tafadhali jaribu tena kwa "
-    "yaliyobaki.",
-}
-CONFIRM = {"en": "Confirm? (yes/no)", "sw": "Thibitisha? (ndiyo/hapana)"}
+
+def _both_languages(key: str) -> dict[str, str]:
+    return {language: say(key, language) for language in ("en", "sw")}
+
+
+UNREACHABLE = _both_languages("unreachable")
+UNREACHABLE_AFTER = _both_languages("unreachable_after")
+CONFIRM = _both_languages("confirm")
 #: The question and its two answers, for channels that show buttons or menu options.
-CONFIRM_CHOICES = {"en": ("Confirm?", "Yes", "No"), "sw": ("Thibitisha?", "Ndiyo", "Hapana")}
-MOVED_ON_NOTE = {
-    "en": "(I dropped the action you did not confirm.)",
-    "sw": "(Nimeacha kitendo ambacho hukuthibitisha.)",
+CONFIRM_CHOICES = {
+    language: (say("confirm_question", language), say("yes", language), say("no", language))
+    for language in ("en", "sw")
 }
-SECRET_NOTE = {
-    "en": "(You typed a password or PIN: I did not keep it. Nobody will ever ask you for it "
-    "here; if someone may have seen it, change it.)",
-    "sw": "(Umeandika nenosiri au PIN: sikuihifadhi. Hakuna atakayekuuliza hapa; kama mtu "
-    "ameiona, ibadilishe.)",
-}
-REJECT_NO = "The user said no; it was not carried out."
-REJECT_MOVED_ON = (
-    "The user moved on to something else without confirming; the action was dropped "
-    "and not carried out."
-)
-REJECT_PREVIEW = "It was not carried out because it would fail: {message} (code: {code})"
+MOVED_ON_NOTE = _both_languages("moved_on")
+SECRET_NOTE = _both_languages("secret_removed")
 MAX_PREVIEW_ROUNDS = 3
 #: Write the checkpoint once per run (at its end or at an interrupt), not after every
 #: step: a turn's steps are not worth resuming half-way, and it saves round-trips.
@@ -299,6 +287,7 @@ class Assistant:
         seen = {m.id for m in before.messages}
         restore_point = before
         pending: PendingAction | None = None
+        dropped: list[dict[str, Any]] = []
         try:
             if before.interrupts:
                 answer = confirmation_answer(message)
@@ -307,13 +296,17 @@ class Assistant:
                 elif answer is False:
                     await self._resume(turn, before, approve=False, reason=REJECT_NO)
                 else:
+                    dropped = _action_requests(before)
                     await self._resume(turn, before, approve=False, reason=REJECT_MOVED_ON)
-                    turn.notes.append(MOVED_ON_NOTE[ctx.language])
                     restore_point = await _read_state(agent, saver, config)
                     await self._drive(turn, {"messages": [HumanMessage(message)]})
             else:
                 await self._drive(turn, {"messages": [HumanMessage(message)]})
             pending = await self._settle_interrupts(turn)
+            if dropped and not (pending and pending.tool in {r["name"] for r in dropped}):
+                # Neither a yes nor a no, and the action is not asked again (amended or
+                # repeated): it was dropped, and the person should know.
+                turn.notes.append(MOVED_ON_NOTE[ctx.language])
         except ModelUnavailable:
             return await self._model_failed(turn, saver, thread_id, restore_point, conversation_id)
         return self._result(turn, turn.state, seen, pending, conversation_id)
@@ -498,8 +491,16 @@ class Assistant:
         new_ids = {m.id for m in messages if m.id not in seen}
         calls = _tool_calls(messages, new_ids, turn.rejected_ids)
         citations = _citations(m for m in messages if m.id in new_ids)
+        streamed_part = ""
         if pending is not None:
-            reply = f"{pending.summary}\n{CONFIRM[turn.ctx.language]}"
+            reply = streamed_part = f"{pending.summary}\n{CONFIRM[turn.ctx.language]}"
+            said = [  # what the model said alongside the call now waiting (an answer first)
+                m.text
+                for m in messages
+                if isinstance(m, AIMessage) and m.id in new_ids and m.tool_calls and m.text
+            ]
+            if said:
+                reply = f"{said[-1]}\n\n{reply}"
         else:
             last = next(
                 (m for m in reversed(messages) if isinstance(m, AIMessage) and m.id in new_ids),
@@ -507,7 +508,9 @@ class Assistant:
             )
             reply = last.text if last is not None else ""
         if turn.sink is not None and pending is not None:
-            turn.sink({"type": "token", "text": ("\n\n" if turn.streamed else "") + reply})
+            # An answer given alongside the waiting call has been streamed already.
+            text = streamed_part if turn.streamed else reply
+            turn.sink({"type": "token", "text": ("\n\n" if turn.streamed else "") + text})
         if turn.notes:
             reply = "\n".join([*turn.notes, reply])
         return TurnResult(

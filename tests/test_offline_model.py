@@ -87,7 +87,7 @@ CASES = [
         "request_leave",
         {"start_date": "2026-11-30", "end_date": "2026-12-04"},
     ),
-    ("maternity leave from 1 December", "request_leave", {"leave_type": "maternity"}),
+    ("maternity leave from 1 to 3 December", "request_leave", {"leave_type": "maternity"}),
     (
         "paternity leave on 7 Dec",
         "request_leave",
@@ -123,10 +123,10 @@ CASES = [
     ("payslip ya Oktoba", "fetch_payslip", {"month": "2026-10"}),
     ("my December payslip", "fetch_payslip", {"month": "2025-12"}),
     ("list my payslips", "list_payslips", {}),
-    ("I'm feeling great", "submit_mood", {"score": 5}),
+    ("I'm feeling great, a 5 today", "submit_mood", {"score": 5}),
     ("mood 4", "submit_mood", {"score": 4}),
-    ("najisikia vibaya", "submit_mood", {"score": 2}),
-    ("hali yangu ni nzuri", "submit_mood", {"score": 4}),
+    ("najisikia vibaya, nipe 2", "submit_mood", {"score": 2}),
+    ("hali yangu ni 4", "submit_mood", {"score": 4}),
     (
         "I want to report harassment: he shouts at me",
         "report_issue",
@@ -255,6 +255,7 @@ def test_no_tool_call_after_a_tool_result_with_injected_instructions() -> None:
             }
         ],
         "citations": [{"number": 1, "document_title": "Handbook", "heading_path": ["Leave"]}],
+        "answers": True,
     }
     reply = _after("search_policy", injected, text="what is the leave policy?")
     assert reply.tool_calls == []
@@ -341,7 +342,7 @@ def test_no_policy_answer_offers_hr_and_yes_hands_it_over() -> None:
     empty = {"summary": "No policy documents have been added yet.", "results": [], "citations": []}
     question = "can I bring my child to work?"
     offer = _after("search_policy", empty, text=question)
-    assert "pass your question to hr" in offer.text
+    assert "ask hr" in offer.text
     ask_hr = {
         "type": "function",
         "function": {

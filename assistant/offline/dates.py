@@ -81,8 +81,10 @@ _SINGLE = re.compile(
 
 #: "1 to 5 December", "tarehe 1 hadi 5 Desemba", "1-5 Dec 2026".
 _DAY_RANGE = re.compile(
-    r"\b(?:tarehe )?(?P<d1>\d{1,2})" + _ORD + r" ?(?:-|to|until|till|through|thru|hadi|mpaka)"
-    r" ?(?:tarehe )?(?P<d2>\d{1,2})"
+    r"\b(?:tarehe )?(?P<d1>\d{1,2})"
+    + _ORD
+    + r" ?(?:-|to|until|till|through|thru|hadi|mpaka|and|na|&)"
+    r" ?(?:tarehe |the )?(?P<d2>\d{1,2})"
     + _ORD
     + r" (?:of )?"
     + _MONTH.format("m")
@@ -98,23 +100,66 @@ _MONTH_DAY_RANGE = re.compile(
     + r" ?(?:-|to|until|till|through|hadi|mpaka)"
     r" ?(?P<d2>\d{1,2})" + _ORD + _YEAR.format("y") + r"\b"
 )
-#: "tarehe 1 hadi 5" without a month.
+#: "tarehe 1 hadi 5", "from the 14th to the 18th" without a month.
 _BARE_DAY_RANGE = re.compile(
-    r"\btarehe (?P<d1>\d{1,2})"
+    r"\b(?:tarehe|from|from the|the) (?P<d1>\d{1,2})"
     + _ORD
-    + r" ?(?:-|to|hadi|mpaka|until|till) ?(?:tarehe )?(?P<d2>\d{1,2})"
+    + r" ?(?:-|to|hadi|mpaka|until|till) ?(?:tarehe |the )?(?P<d2>\d{1,2})"
     + _ORD
-    + r"\b"
+    + r"\b(?! ?(?:"
+    + "|".join(sorted(MONTHS, key=len, reverse=True))
+    + r")\b)"
 )
 _RANGE_GAP = re.compile(r"^ ?(?:-|to|until|till|through|thru|hadi|mpaka|and|na)(?: tarehe)? ?$")
 _NEXT_WEEK = re.compile(r"\b(?:next week|the coming week|wiki ijayo|juma lijalo)\b")
 _THIS_WEEK = re.compile(r"\b(?:this week|wiki hii|juma hili)\b")
+#: Counts written as words, in English and Swahili ("two weeks", "siku tatu").
+NUMBER_WORDS = {
+    "one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "moja": 1, "mbili": 2, "tatu": 3,
+    "nne": 4, "tano": 5, "sita": 6, "saba": 7, "nane": 8, "tisa": 9, "kumi": 10,
+}  # fmt: skip
+_COUNT = r"(?P<{}>\d{{1,2}}|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + ")"
 _DURATION = re.compile(
-    r"\b(?:for )?(?P<n>\d{1,2}) (?:working |work )?days?\b|\bsiku (?P<sn>\d{1,2})\b"
+    r"\b(?:for )?" + _COUNT.format("n") + r" (?:working |work |full )?(?P<unit>days?|weeks?)\b"
+    r"|\b(?P<sunit>siku|wiki) " + _COUNT.format("sn") + r"\b"
 )
 _FALLBACK_LEAD = re.compile(
     r"\b(?:on|in|from|starting|start|kuanzia|tarehe|siku ya)\s+(?P<rest>.+)$"
 )
+
+
+_START_ANCHOR = re.compile(r"\b(?:starting|start|from|beginning|kuanzia|kuanza|tangu)\b")
+_WEEKDAY_BEFORE_DAY = re.compile(r"\b(?:" + _WEEKDAY + r")\s+(?=\d)")
+_NEXT_MONTH = re.compile(r"\b(?:next month|mwezi ujao|mwezi unaokuja|mwezi ujayo)\b")
+_BARE_DAY = re.compile(r"\btarehe (?P<d>\d{1,2})\b")
+# "between Christmas and New Year", "kati ya Krismasi na Mwaka Mpya": the days between.
+_BETWEEN_HOLIDAYS = re.compile(
+    r"\b(?:between|kati ya) (?:christmas|xmas|krismasi|krismas) (?:and|na) "
+    r"(?:new year|new year's|mwaka mpya)\b"
+)
+_CHRISTMAS = re.compile(r"\b(?:christmas|xmas|krismasi|krismas)(?: day)?\b")
+
+
+def _NEXT_MONTH_START(today: date) -> date:  # noqa: N802 - reads as a date expression
+    return (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _ym(day: date) -> tuple[int, int]:
+    return day.year, day.month
+
+
+def _holiday_span(text: str, today: date) -> Span | None:
+    if _BETWEEN_HOLIDAYS.search(text):
+        christmas = date(today.year, 12, 25)
+        if christmas < today:
+            christmas = date(today.year + 1, 12, 25)
+        # Boxing Day is a public holiday too: the days between start after it, on a weekday.
+        start = christmas + timedelta(days=2)
+        while start.weekday() >= 5:
+            start += timedelta(days=1)
+        return Span(start, date(christmas.year, 12, 31))
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +277,8 @@ def _range_from(m: re.Match[str], today: date) -> Span | None:
 
 def resolve_span(text: str, today: date) -> Span | None:
     """The days a normalised request speaks of, or None when it names no date."""
+    # "Thursday 10 to Monday 14 December": the numbers carry the dates.
+    text = _WEEKDAY_BEFORE_DAY.sub("", text)
     for pattern in (_DAY_RANGE, _MONTH_DAY_RANGE):
         m = pattern.search(text)
         if m:
@@ -240,22 +287,46 @@ def resolve_span(text: str, today: date) -> Span | None:
                 return span
     m = _BARE_DAY_RANGE.search(text)
     if m:
-        start = _resolve(_SINGLE.search(f"tarehe {m['d1']}"), today, None)  # type: ignore[arg-type]
+        base = _NEXT_MONTH_START(today) if _NEXT_MONTH.search(text) else today
+        start = _resolve(_SINGLE.search(f"tarehe {m['d1']}"), base, None)  # type: ignore[arg-type]
         if start is not None:
             end = _safe_date(start.year, start.month, int(m["d2"]))
             if end is not None and end >= start:
                 return Span(start, end)
+    if (holidays := _holiday_span(text, today)) is not None:
+        return holidays
+    mentions = _mentions(text)
     if _NEXT_WEEK.search(text):
         monday = today + timedelta(days=7 - today.weekday())
-        return Span(monday, monday + timedelta(days=4))
+        weekdays = [x for x in mentions if x.kind == "wd"]
+        if weekdays:
+            # "Alhamisi na Ijumaa wiki ijayo": those days of next week, not the whole week.
+            days = sorted(monday + timedelta(days=WEEKDAYS[x.match["wd"]]) for x in weekdays)
+            return Span(days[0], days[-1])
+        return _with_duration(text, monday) or Span(monday, monday + timedelta(days=4))
     if _THIS_WEEK.search(text):
+        weekdays = [x for x in mentions if x.kind == "wd"]
+        if weekdays:
+            monday = today - timedelta(days=today.weekday())
+            days = sorted(monday + timedelta(days=WEEKDAYS[x.match["wd"]]) for x in weekdays)
+            return Span(days[0], days[-1])
         friday = today + timedelta(days=4 - today.weekday())
         return Span(today, max(today, friday))
+    # "Friday 4 December": the date says more than the weekday.
+    exact = [x for x in mentions if x.kind in ("iso", "dmy_d", "dm_d", "md_d")]
+    if exact and any(x.kind == "wd" for x in mentions):
+        mentions = [x for x in mentions if x.kind != "wd"]
 
-    mentions = _mentions(text)
     if not mentions:
         single = _fallback(text, today)
-        return Span(single, single) if single else None
+        if single is None and _NEXT_MONTH.search(text) and (m := _BARE_DAY.search(text)):
+            single = _safe_date(*_ym(_NEXT_MONTH_START(today)), int(m["d"]))
+        return (_with_duration(text, single) or Span(single, single)) if single else None
+    # "Delivered on Saturday, leave from Monday": the day after "from" starts the leave.
+    if anchor := _START_ANCHOR.search(text):
+        later = [x for x in mentions if x.start >= anchor.end()]
+        if later and later[0] is not mentions[0]:
+            mentions = mentions[mentions.index(later[0]) :]
     first = _resolve(mentions[0].match, today, None)
     if first is None:
         return None
@@ -265,12 +336,33 @@ def resolve_span(text: str, today: date) -> Span | None:
             end = _resolve(second.match, today, first)
             if end is not None and end >= first:
                 return Span(first, end)
-    duration = _DURATION.search(text)
-    if duration:
-        count = int(duration["n"] or duration["sn"])
-        if 1 <= count <= 60:
-            return Span(first, _add_working_days(first, count))
+    if (span := _with_duration(text, first)) is not None:
+        return span
     return Span(first, first)
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else NUMBER_WORDS[word]
+
+
+def _with_duration(text: str, first: date) -> Span | None:
+    """`first` and the duration the text gives ("for 3 days", "two weeks", "siku tatu")."""
+    m = _DURATION.search(text)
+    if m is None:
+        return None
+    count = _count(m["n"] or m["sn"])
+    weeks = (m["unit"] or "").startswith("week") or m["sunit"] == "wiki"
+    if weeks:
+        if not 1 <= count <= 26:
+            return None
+        end = first + timedelta(days=7 * count - 1)
+        # "Two weeks from Monday" ends on the Friday: the weekend after is not leave.
+        while end.weekday() >= 5 and end > first:
+            end -= timedelta(days=1)
+        return Span(first, end)
+    if 1 <= count <= 60:
+        return Span(first, _add_working_days(first, count))
+    return None
 
 
 def _fallback(text: str, today: date) -> date | None:
@@ -335,4 +427,20 @@ def resolve_month(text: str, today: date, *, past: bool = True) -> tuple[int, in
             return int(m["y"]), month
         year = today.year if (month <= today.month or not past) else today.year - 1
         return year, month
+    return None
+
+
+_NUMERIC_DAY = re.compile(r"\b(?P<a>\d{1,2})/(?P<b>\d{1,2})\b(?!/)")
+
+
+def ambiguous_numeric(text: str, today: date) -> tuple[date, date] | None:
+    """The two readings of a date like "12/1" (12 January or 1 December), when both exist."""
+    for m in _NUMERIC_DAY.finditer(text):
+        a, b = int(m["a"]), int(m["b"])
+        if a == b or not (1 <= a <= 12 and 1 <= b <= 12):
+            continue
+        day_month = _future_day(b, a, None, today)
+        month_day = _future_day(a, b, None, today)
+        if day_month is not None and month_day is not None:
+            return day_month, month_day
     return None

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
+from datetime import date, timedelta
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -21,17 +24,19 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
-from assistant.offline.conversation import Conversation, detect_language, read_conversation
-from assistant.offline.intents import Intent, Reply, is_yes, understand
-from assistant.offline.text import normalize, tokens
+from assistant.catalog import TEXTS, say
+from assistant.language import detect_language
+from assistant.offline import nlu
+from assistant.offline.conversation import Conversation, read_conversation
+from assistant.offline.dates import resolve_span
+from assistant.offline.text import has_any, normalize, tokens
 from assistant.offline.wording import (
-    HR_OFFER_EN,
-    HR_OFFER_SW,
-    fixed_reply,
     not_allowed,
     parse_content,
     word_result,
 )
+from assistant.prompt import REJECT_MOVED_ON
+from tools.registry import all_tools
 
 #: Where a free-text question goes in a tool whose schema names it differently.
 _TEXT_FIELDS = ("question", "text", "message", "query", "body")
@@ -108,9 +113,10 @@ class OfflineChatModel(BaseChatModel):
         conv = read_conversation(messages)
         last_human = _last_index(messages, HumanMessage)
         if last_human is None:
-            return AIMessage(content=fixed_reply("help", {}, conv.language, self._bound))
+            return self._say(nlu.Reply("help"), conv.language, conv)
         human_text = messages[last_human].text
-        lang = detect_language(human_text, conv.language)
+        # Each reply follows the language of the message it answers.
+        lang = detect_language(human_text) or conv.language
         tail = list(messages[last_human + 1 :])
         if tail and isinstance(tail[-1], ToolMessage):
             return self._after_tools(messages, tail, human_text, conv, lang)
@@ -123,6 +129,26 @@ class OfflineChatModel(BaseChatModel):
     def _bound(self) -> frozenset[str]:
         return frozenset(self.tool_schemas)
 
+    def _say(
+        self, reply: nlu.Reply, lang: str, conv: Conversation, *, extra: str = ""
+    ) -> AIMessage:
+        params = dict(reply.params)
+        lead = params.pop("_lead", None)
+        text = say(reply.key, lang, **params) if reply.key in TEXTS else say("help", lang)
+        if lead:
+            text = say(lead, lang) + text
+        if reply.key in ("help", "nothing_pending", "out_of_scope"):
+            if "approve_leave" in self._bound:
+                text += say("help_supervisor", lang)
+            if "run_payroll" in self._bound:
+                text += say("help_hr", lang)
+        if reply.key == "greeting" and not params.get("name"):
+            text = text.replace(" !", "!")
+        if extra:
+            text = f"{extra}\n{text}"
+        kwargs = {nlu.STATE_KEY: reply.state} if reply.state else {}
+        return AIMessage(content=text, additional_kwargs=kwargs)
+
     def _on_human(
         self,
         messages: Sequence[BaseMessage],
@@ -131,22 +157,49 @@ class OfflineChatModel(BaseChatModel):
         conv: Conversation,
         lang: str,
     ) -> AIMessage:
-        if is_yes(text) and (question := _offered_hr_for(messages, index)):
-            understood: Intent | Reply = Intent("ask_hr", {"question": question})
-        else:
-            understood = understand(text, conv)
-        if isinstance(understood, Reply):
-            return AIMessage(
-                content=fixed_reply(understood.key, understood.params, lang, self._bound)
-            )
-        if understood.tool not in self.tool_schemas:
-            return AIMessage(content=not_allowed(understood.tool, lang))
-        if understood.lookup is not None:
-            tool, args = understood.lookup
+        dropped = _dropped_action(messages, index)
+        if dropped is not None and nlu.is_question(text):
+            # "Wait, how many days do I have left?": answered, then the action is asked again.
+            asked = nlu.understand(text, conv, None, language=lang)
+            if (
+                isinstance(asked, nlu.Intent)
+                and asked.lookup is None
+                and asked.tool in self.tool_schemas
+                and asked.tool not in _changing_tools()
+            ):
+                return self._act(messages, asked, lang, conv)
+        if dropped is not None:
+            again = _amended(dropped, text, conv, lang, _times_asked(messages, index, dropped))
+            if again is not None:
+                return self._act(messages, again, lang, conv)
+        state = _open_question(messages, index)
+        understood = nlu.understand(text, conv, state, language=lang)
+        if isinstance(understood, nlu.Reply):
+            leads_to = _leads_to(understood.state)
+            if leads_to is not None and leads_to not in self.tool_schemas:
+                # Never ask for the details of something this person may not do.
+                return AIMessage(content=not_allowed(leads_to, lang))
+            return self._say(understood, lang, conv)
+        if (
+            understood.tool not in self.tool_schemas
+            and "search_policy" in self.tool_schemas
+            and nlu.is_question(text)
+        ):
+            # Not theirs to do, but asked as a question: the handbook may answer it.
+            return self._call(messages, "search_policy", {"query": text.strip()[:500]})
+        return self._act(messages, understood, lang, conv)
+
+    def _act(
+        self, messages: Sequence[BaseMessage], intent: nlu.Intent, lang: str, conv: Conversation
+    ) -> AIMessage:
+        if intent.tool not in self.tool_schemas:
+            return AIMessage(content=not_allowed(intent.tool, lang))
+        if intent.lookup is not None:
+            tool, args = intent.lookup
             if tool not in self.tool_schemas:
-                return AIMessage(content=not_allowed(understood.tool, lang))
+                return AIMessage(content=not_allowed(intent.tool, lang))
             return self._call(messages, tool, args)
-        return self._call(messages, understood.tool, understood.args)
+        return self._call(messages, intent.tool, intent.args, *intent.more)
 
     def _after_tools(
         self,
@@ -160,34 +213,68 @@ class OfflineChatModel(BaseChatModel):
         results = [m for m in tail if isinstance(m, ToolMessage)]
         # A second step only ever follows our own lookup, planned from the user's words.
         if len(calls) == 1 and len(results) == 1:
-            planned = understand(human_text, conv)
+            index = _last_index(messages, HumanMessage)
+            state = _open_question(messages, index) if index is not None else None
+            planned = nlu.understand(human_text, conv, state, language=lang)
             if (
-                isinstance(planned, Intent)
+                isinstance(planned, nlu.Intent)
                 and planned.lookup is not None
-                and planned.person
                 and calls[0]["name"] == planned.lookup[0]
+                and calls[0]["args"]
+                == _fit(planned.lookup[1], self.tool_schemas.get(planned.lookup[0]) or {})
             ):
-                return self._second_step(messages, planned, results[0], lang)
+                return self._second_step(messages, planned, results[0], lang, conv, human_text)
         last_ai = _last_index(tail, AIMessage)
         answered = tail[last_ai + 1 :] if last_ai is not None else results
+        if answered and all(
+            isinstance(m, ToolMessage) and REJECT_MOVED_ON in m.text for m in answered
+        ):
+            # Dropped because the person said something else: that message speaks next.
+            return AIMessage(content="")
         names = {c["id"]: c["name"] for c in calls}
         parts = []
+        state: dict[str, Any] | None = None
+        human_index = _last_index(messages, HumanMessage)
+        waiting = _dropped_action(messages, human_index) if human_index is not None else None
+        if waiting is not None and any(c["name"] in _changing_tools() for c in calls):
+            waiting = None  # the person did something else instead
         for message in answered:
             if not isinstance(message, ToolMessage):
                 continue
             tool = message.name or names.get(message.tool_call_id, "")
             data = parse_content(message.content)
+            if tool == "search_policy" and message.status == "success" and not _relevant(data):
+                # The handbook does not say: never quote a passage that does not answer.
+                parts.append(say("policy_unknown", lang))
+                state = {"kind": "policy_unknown", "question": human_text[:1000]}
+                continue
+            if tool == "search_policy":
+                # Answered from the handbook: "ask hr" next passes this question on.
+                state = {"kind": "policy_answered", "question": human_text[:1000]}
             parts.append(word_result(tool, data, message.status, lang, conv.timezone))
-        return AIMessage(content="\n\n".join(p for p in parts if p) or "OK.")
+        kwargs = {nlu.STATE_KEY: state} if state else {}
+        text = "\n\n".join(p for p in parts if p) or "OK."
+        if waiting is not None:
+            # The question asked while an action waited is answered: ask about the action again.
+            again = self._call(messages, waiting["name"], dict(waiting.get("args") or {}))
+            return AIMessage(content=text, tool_calls=again.tool_calls)
+        return AIMessage(content=text, additional_kwargs=kwargs)
 
     def _second_step(
-        self, messages: Sequence[BaseMessage], planned: Intent, result: ToolMessage, lang: str
+        self,
+        messages: Sequence[BaseMessage],
+        planned: nlu.Intent,
+        result: ToolMessage,
+        lang: str,
+        conv: Conversation,
+        human_text: str = "",
     ) -> AIMessage:
         data = parse_content(result.content)
+        assert planned.lookup is not None
         if not isinstance(data, dict) or "error" in data:
-            return AIMessage(content=word_result(planned.lookup[0], data, result.status, lang, ""))  # type: ignore[index]
+            return AIMessage(content=word_result(planned.lookup[0], data, result.status, lang, ""))
         person = planned.person or ""
-        if planned.lookup is not None and planned.lookup[0] == "list_employees":
+        if planned.lookup[0] == "list_employees":
             rows = [
                 (e.get("employee_id"), str(e.get("full_name", "")))
                 for e in data.get("employees") or []
@@ -197,45 +284,133 @@ class OfflineChatModel(BaseChatModel):
             if not matches:
                 # Never fall back to the user's own: say plainly what cannot be shown.
                 key = "others_payslip" if planned.tool == "fetch_payslip" else "not_found_person"
-                return AIMessage(content=fixed_reply(key, {"name": person}, lang, self._bound))
+                return self._say(nlu.Reply(key, {"name": person}), lang, conv)
             if len({m[0] for m in matches}) > 1:
-                names = [m[1] for m in matches]
-                return AIMessage(
-                    content=fixed_reply("ambiguous_person", {"names": names}, lang, self._bound)
-                )
+                names = ", ".join(m[1] for m in matches)
+                return self._say(nlu.Reply("ambiguous_person", {"names": names}), lang, conv)
             args = {"employee_id": matches[0][0], **planned.args}
-        else:
-            rows = [
-                (r.get("request_id"), str(r.get("employee_name", "")))
-                for r in data.get("requests") or []
-                if isinstance(r, dict) and r.get("status") == "pending"
-            ]
-            matches = _by_name(rows, person)
+            return self._act(messages, nlu.Intent(planned.tool, args), lang, conv)
+        if planned.lookup[0] == "list_hr_cases":
+            return self._answer_case(messages, planned, data, lang, conv)
+        requests = [
+            r
+            for r in data.get("requests") or []
+            if isinstance(r, dict) and r.get("status") == "pending"
+        ]
+        if person == "__self__":
+            own_name = conv.user_name or ""
+            matches = [r for r in requests if r.get("employee_name") == own_name] or requests
+            if not matches:
+                return self._say(nlu.Reply("no_pending_own"), lang, conv)
+        elif person == "__any__":
+            matches = requests
             if not matches:
                 return AIMessage(
-                    content=fixed_reply("no_pending_for", {"name": person}, lang, self._bound)
+                    content=word_result("list_leave_requests", data, "success", lang, "")
                 )
-            if len(matches) > 1:
-                ids = ", ".join(f"#{m[0]}" for m in matches)
-                return AIMessage(
-                    content=(
-                        f"{person} ana maombi kadhaa yanayosubiri ({ids}). Ni lipi?"
-                        if lang == "sw"
-                        else f"{person} has several pending requests ({ids}). Which one?"
-                    )
-                )
-            args = {"request_id": matches[0][0], **planned.args}
-        if planned.tool not in self.tool_schemas:
-            return AIMessage(content=not_allowed(planned.tool, lang))
-        return self._call(messages, planned.tool, args)
+        else:
+            rows = [(r.get("request_id"), str(r.get("employee_name", ""))) for r in requests]
+            ids: set[Any] = set()
+            for candidate in person.split("|"):  # names in the message, most telling first
+                ids = {m[0] for m in _by_name(rows, candidate)}
+                if ids:
+                    person = candidate
+                    break
+            matches = [r for r in requests if r.get("request_id") in ids]
+            if not matches:
+                name = person.split("|")[0]
+                return self._say(nlu.Reply("no_pending_for", {"name": name}), lang, conv)
+        if len(matches) > 1:
+            # "the one from the 7th", "the request for the 10th": the dates named pick it.
+            said = normalize(human_text)
+            span = resolve_span(said, conv.today)
+            on = [r for r in matches if span.start in _days_of(r)] if span else []
+            if not on and (m := _DAY_OF_MONTH.search(said)):
+                day = int(m["day"] or m["nth"])
+                on = [r for r in matches if any(d.day == day for d in _days_of(r))]
+            matches = on or matches
+        if len(matches) > 1:
+            options = [
+                {
+                    "id": r["request_id"],
+                    "start": str(r.get("start_date")),
+                    "label": r.get("summary"),
+                }
+                for r in matches[:10]
+            ]
+            choices = "; ".join(
+                str(o["label"]) if str(o["label"]).startswith("#") else f"#{o['id']} {o['label']}"
+                for o in options
+            )
+            key = "need_request" if person in ("__self__", "__any__") else "several_pending_for"
+            state = {
+                "kind": "choose_request",
+                "tool": planned.tool,
+                "args": planned.args,
+                "options": options,
+            }
+            return self._say(
+                nlu.Reply(key, {"choices": choices, "name": person}, state=state), lang, conv
+            )
+        args = {"request_id": matches[0]["request_id"], **planned.args}
+        return self._act(messages, nlu.Intent(planned.tool, args), lang, conv)
 
-    def _call(self, messages: Sequence[BaseMessage], tool: str, args: dict[str, Any]) -> AIMessage:
-        args = _fit(args, self.tool_schemas.get(tool) or {})
+    def _answer_case(
+        self,
+        messages: Sequence[BaseMessage],
+        planned: nlu.Intent,
+        data: dict[str, Any],
+        lang: str,
+        conv: Conversation,
+    ) -> AIMessage:
+        cases = [c for c in data.get("cases") or [] if isinstance(c, dict)]
+        person = planned.person or "__any__"
+        matches = cases
+        if person != "__any__":
+            rows = [(c.get("case_id"), str(c.get("employee_name", ""))) for c in cases]
+            for candidate in person.split("|"):
+                ids = {m[0] for m in _by_name(rows, candidate)}
+                if ids:
+                    matches = [c for c in cases if c.get("case_id") in ids]
+                    break
+            else:
+                matches = []
+        if len(matches) != 1:
+            return AIMessage(content=word_result("list_hr_cases", data, "success", lang, ""))
+        args = {"case_id": matches[0]["case_id"], **planned.args}
+        return self._act(messages, nlu.Intent(planned.tool, args), lang, conv)
+
+    def _call(
+        self,
+        messages: Sequence[BaseMessage],
+        tool: str,
+        args: dict[str, Any],
+        *more: dict[str, Any],
+    ) -> AIMessage:
         number = 1 + sum(len(m.tool_calls) for m in messages if isinstance(m, AIMessage))
-        return AIMessage(
-            content="",
-            tool_calls=[{"name": tool, "args": args, "id": f"call_{number}", "type": "tool_call"}],
-        )
+        schema = self.tool_schemas.get(tool) or {}
+        calls = [
+            {"name": tool, "args": _fit(a, schema), "id": f"call_{number + i}", "type": "tool_call"}
+            for i, a in enumerate((args, *more))
+        ]
+        return AIMessage(content="", tool_calls=calls)
+
+
+def _leads_to(state: dict[str, Any] | None) -> str | None:
+    """The tool a question's answer would end in: "which dates?" leads to request_leave."""
+    if not state:
+        return None
+    kind = state.get("kind")
+    if kind in ("confirm", "choose_request", "month"):
+        return str(state.get("tool") or "") or None
+    return {"review": "submit_review", "reason": "approve_leave", "dates": "request_leave",
+            "date_choice": "request_leave"}.get(str(kind))  # fmt: skip
+
+
+@functools.cache
+def _changing_tools() -> frozenset[str]:
+    """The tools that change data: never called on the way back to a waiting action."""
+    return frozenset(spec.name for spec in all_tools() if spec.changes_state)
 
 
 def _last_index(messages: Sequence[BaseMessage], kind: type[BaseMessage]) -> int | None:
@@ -245,16 +420,89 @@ def _last_index(messages: Sequence[BaseMessage], kind: type[BaseMessage]) -> int
     return None
 
 
-def _offered_hr_for(messages: Sequence[BaseMessage], index: int) -> str | None:
-    """The earlier question, when our previous reply offered to pass it to hr."""
-    previous_ai = _last_index(messages[:index], AIMessage)
-    if previous_ai is None:
+def _days_of(request: dict[str, Any]) -> list[date]:
+    """Every day a listed leave request covers (none when its dates cannot be read)."""
+    try:
+        start = date.fromisoformat(str(request.get("start_date")))
+        end = date.fromisoformat(str(request.get("end_date")))
+    except ValueError:
+        return []
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+#: A day of the month on its own: "the 10th", "for the 3rd", "tarehe 10".
+_DAY_OF_MONTH = re.compile(
+    r"\b(?:the|tarehe|ya)\s+(?P<day>[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?\b"
+    r"|\b(?P<nth>[1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b"
+)
+
+
+def _relevant(data: Any) -> bool:
+    """Whether a policy search found passages that answer the question (see the tool)."""
+    return isinstance(data, dict) and bool(data.get("results")) and bool(data.get("answers"))
+
+
+def _open_question(messages: Sequence[BaseMessage], index: int) -> dict[str, Any] | None:
+    """The question our last reply before message `index` left open, if any."""
+    previous = _last_index(messages[:index], AIMessage)
+    if previous is None:
         return None
-    content = messages[previous_ai].text
-    if HR_OFFER_EN not in content and HR_OFFER_SW not in content:
+    state = messages[previous].additional_kwargs.get(nlu.STATE_KEY)
+    return state if isinstance(state, dict) else None
+
+
+def _dropped_action(messages: Sequence[BaseMessage], index: int) -> dict[str, Any] | None:
+    """The call that waited for a yes and was dropped because this message said neither."""
+    before = list(messages[:index])
+    while before and isinstance(before[-1], AIMessage) and not before[-1].text.strip():
+        before.pop()  # our own silence after the drop
+    last_tool = _last_index(before, ToolMessage)
+    if last_tool is None or last_tool != len(before) - 1:
         return None
-    asked = _last_index(messages[:previous_ai], HumanMessage)
-    return messages[asked].text.strip()[:1000] if asked is not None else None
+    message = before[last_tool]
+    if REJECT_MOVED_ON not in message.text:
+        return None
+    calls = [c for m in before if isinstance(m, AIMessage) for c in m.tool_calls]
+    call = next((c for c in calls if c.get("id") == message.tool_call_id), None)
+    return dict(call) if call else None
+
+
+def _times_asked(messages: Sequence[BaseMessage], index: int, call: dict[str, Any]) -> int:
+    """How many times in a row this same action was asked about and answered unclearly."""
+    count = 0
+    for message in reversed(messages[:index]):
+        if isinstance(message, AIMessage) and not message.tool_calls:
+            continue
+        if isinstance(message, ToolMessage):
+            if REJECT_MOVED_ON in message.text and message.name == call["name"]:
+                count += 1
+                continue
+            break
+    return count
+
+
+def _amended(
+    call: dict[str, Any], text: str, conv: Conversation, lang: str, asked: int
+) -> nlu.Intent | None:
+    """The dropped action again, changed as `text` says ("no, make it Tuesday"), or None.
+
+    A reply that is neither a change nor anything else asks the same question once more.
+    """
+    args = dict(call.get("args") or {})
+    if call["name"] == "request_leave":
+        changed = nlu.amend_leave(args, text, conv)
+        if changed is not None:
+            return nlu.Intent("request_leave", changed)
+    if call["name"] == "approve_leave":
+        words = tokens(normalize(text))
+        if has_any(words, ("reject", "kataa", "decline")) and args.get("decision") != "reject":
+            return None
+    guess = nlu.classify(text)
+    if guess.confidence >= nlu.SURE and guess.intent not in ("affirm", "deny"):
+        return None  # something else altogether
+    if asked <= 1:
+        return nlu.Intent(call["name"], args)
+    return None
 
 
 def _by_name(rows: list[tuple[Any, str]], person: str) -> list[tuple[Any, str]]:

@@ -70,17 +70,3 @@ def has_phrase(words: list[str], phrase: str) -> bool:
 def has_any(words: list[str], phrases: tuple[str, ...] | list[str]) -> bool:
     """Whether any of `phrases` occurs in `words`."""
     return any(has_phrase(words, phrase) for phrase in phrases)
-
-
-def find_phrase(words: list[str], phrases: tuple[str, ...] | list[str]) -> tuple[int, int] | None:
-    """(start, end) word positions of the first phrase found, or None."""
-    best: tuple[int, int] | None = None
-    for phrase in phrases:
-        parts = phrase.split()
-        n = len(parts)
-        for start in range(len(words) - n + 1):
-            if all(word_matches(words[start + k], parts[k]) for k in range(n)):
-                if best is None or start < best[0]:
-                    best = (start, start + n)
-                break
-    return best
