@@ -84,8 +84,13 @@ NO_PHRASES = frozenset(
 _FILLER = """please pls plz tafadhali thanks thank you asante sana very much just that it one
     kabisa bana boss sir madam mkuu"""
 _FILLERS = frozenset(_FILLER.split())
+#: Words that only point at the waiting action: "endelea na lile ombi", "go ahead with it".
+_POINTING = frozenset(
+    {"na", "lile", "ile", "hilo", "hiyo", "hii", "ombi", "with", "it", "that", "this", "the",
+     "request", "one"}
+)  # fmt: skip
 _EMOJI = {"👍": " yes ", "👌": " ok ", "✅": " yes ", "👎": " no ", "❌": " no ", "🙏": " "}
-_ANSWER_WORD = re.compile(r"[a-z']+")
+_ANSWER_WORD = re.compile(r"[a-z0-9']+")
 
 
 def confirmation_answer(text: str) -> bool | None:
@@ -98,15 +103,23 @@ def confirmation_answer(text: str) -> bool | None:
         text = text.replace(symbol, word)
     every = _ANSWER_WORD.findall(text.lower())
     words = [w for w in every if w not in _FILLERS]
-    if not words or len(words) > 4:
+    if not words or len(words) > 6:
         return None
     for phrase in (" ".join(every), " ".join(words)):
         if phrase in YES_PHRASES:
             return True
         if phrase in NO_PHRASES:
             return False
-    if all(w in YES_WORDS for w in words):
-        return True
     if all(w in NO_WORDS for w in words):
         return False
+    # "sawa endelea", "ok go ahead with it": yes words and phrases, and words pointing at
+    # the action ("na lile ombi"). Only for a yes: "cancel that request" is a new request.
+    joined = f" {' '.join(words)} "
+    for phrase in sorted(YES_PHRASES, key=len, reverse=True):
+        joined = joined.replace(f" {phrase} ", " <said> ")
+    rest = joined.split()
+    if any(w == "<said>" or w in YES_WORDS for w in rest) and all(
+        w == "<said>" or w in YES_WORDS or w in _POINTING for w in rest
+    ):
+        return True
     return None

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assistant import memory
+from assistant.offline import OfflineChatModel
 from assistant.service import UNREACHABLE, Assistant
 from hrcore.attendance.models import AttendanceRecord
 from hrcore.clock import frozen
@@ -187,3 +188,20 @@ def test_a_failing_model_changes_nothing_and_the_turn_can_be_retried(session, te
     assert retried.reply == "You are clocked in."
     # The failed attempt left no trace in the conversation.
     assert [m.text for m in model.seen[0][1:]] == ["clock me in"]
+
+
+def test_a_question_while_an_action_waits_is_answered_and_the_action_asked_again(session, team):
+    assistant, john = Assistant(model=OfflineChatModel()), team.actor("employee")
+    first = run(assistant.turn(john, "nataka likizo ya mwaka tarehe 1 hadi 4 Desemba"))
+    assert first.pending_confirmation is not None
+
+    asked = run(assistant.turn(john, "subiri kwanza, nimebakiza siku ngapi?"))
+    assert [c["name"] for c in asked.tool_calls if c["status"] == "ok"] == ["leave_balance"]
+    assert asked.pending_confirmation is not None  # the same request, asked again
+    assert asked.pending_confirmation.args == first.pending_confirmation.args
+    assert asked.reply.index("zimebaki") < asked.reply.index("Thibitisha")  # answer first
+    assert requests(session, team) == 0
+
+    filed = run(assistant.turn(john, "sawa, endelea na lile ombi"))
+    assert filed.pending_confirmation is None
+    assert requests(session, team) == 1

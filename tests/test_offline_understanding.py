@@ -64,6 +64,12 @@ def test_an_amendment_changes_the_request_waiting_for_a_yes() -> None:
     assert amended == {**waiting, "start_date": "2026-12-01", "end_date": "2026-12-01"}
     assert nlu.amend_leave(waiting, "make it sick leave", JOHN) == {**waiting, "leave_type": "sick"}
     assert nlu.amend_leave(waiting, "hmm not sure", JOHN) is None
+    # Several days, or one more day, are read against the week being talked about.
+    week = {**waiting, "start_date": "2026-12-09", "end_date": "2026-12-10"}
+    two = nlu.amend_leave(week, "no, make it Thursday and Friday", JOHN)
+    assert two == {**week, "start_date": "2026-12-10", "end_date": "2026-12-11"}
+    more = nlu.amend_leave(week, "actually add the Monday after as well", JOHN)
+    assert more == {**week, "end_date": "2026-12-14"}
 
 
 def guess(*ranked: tuple[str, float]) -> classifier.Guess:
@@ -170,6 +176,8 @@ def test_each_reply_follows_the_language_of_the_message_it_answers() -> None:
         ("ndiyo tafadhali", True), ("sawa", True), ("poa", True), ("ndio", True), ("👍", True),
         ("no", False), ("hapana", False), ("nope", False), ("not now", False),
         ("leave it", False), ("no, make it Tuesday", None), ("clock me in", None),
+        ("sawa endelea", True), ("sawa, endelea na lile ombi", True), ("ok go ahead with it", True),
+        ("hapana acha", False), ("yes but change the date", None), ("the request", None),
     ],
 )  # fmt: skip
 def test_one_yes_no_recogniser_for_every_path(text: str, answer: bool | None) -> None:

@@ -1378,6 +1378,12 @@ def amend_leave(args: dict[str, Any], text: str, conv: Conversation) -> dict[str
             end + timedelta(days=(weekday - end.weekday() - 1) % 7 + 1)
         ).isoformat()
         return changed
+    several = {w for w in words if w in WEEKDAYS}
+    if len(several) > 1 and args.get("start_date") and not _NAMES_A_WEEK.search(norm):
+        # "No, make it Thursday and Friday": those days of the week being talked about.
+        start = date.fromisoformat(args["start_date"])
+        if not re.search(r"\d", norm):
+            span = _in_week(norm, start - timedelta(days=start.weekday())) or span
     if weekday is not None and args.get("start_date"):
         # "No, make it Tuesday": the Tuesday of the week already being talked about.
         start = date.fromisoformat(args["start_date"])
@@ -1402,13 +1408,14 @@ def amend_leave(args: dict[str, Any], text: str, conv: Conversation) -> dict[str
     return changed if changed != args else None
 
 
+_NAMES_A_WEEK = re.compile(r"\b(?:next|this|ijayo|hii|coming)\b")
 _ADDING = ("add", "extend", "as well", "plus", "ongeza", "pia", "na hiyo")
 
 
 def _lone_weekday(norm: str) -> int | None:
     """The one weekday a message names without "next" or "this", if that is all it names."""
     named = [WEEKDAYS[w] for w in tokens(norm) if w in WEEKDAYS]
-    if len(named) != 1 or re.search(r"\b(?:next|this|ijayo|hii|coming)\b", norm):
+    if len(named) != 1 or _NAMES_A_WEEK.search(norm):
         return None
     return named[0]
 
