@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from hrcore.actor import Actor, Channel
 from hrcore.attendance import service as attendance
-from hrcore.attendance.models import AttendanceRecord, GeofenceStatus
+from hrcore.attendance.models import AttendanceRecord, GeofenceStatus, LocationSource
 from hrcore.audit import AuditEntry
 from hrcore.clock import frozen
 from hrcore.db import keep_failure_writes
@@ -233,6 +233,26 @@ def test_inside_the_fence_is_accepted_with_its_site(
     assert record.geofence_status is GeofenceStatus.INSIDE
     assert record.site_id == site.id
     assert (record.latitude_in, record.longitude_in) == (lat, lng)
+
+
+def test_the_record_says_how_far_its_location_can_be_trusted(session: Session, team: Team) -> None:
+    set_geofence(session, team.org, GeofenceMode.FLAG)
+    make_site(session, team.org, radius_m=200)
+    lat, lng = north_of_site(50)
+    device = clock_in_at(session, team, local(2026, 10, 14, 8, 0), latitude=lat, longitude=lng)
+    assert device.location_source_in is LocationSource.DEVICE
+    with frozen(local(2026, 10, 14, 17, 0)):
+        shift = attendance.clock_out(
+            session, team.actor("employee"), latitude=lat, longitude=lng, source=LocationSource.PIN
+        )
+    assert shift.location_source_out is LocationSource.PIN
+    pinned = clock_in_at(
+        session, team, local(2026, 10, 15, 8, 0), latitude=lat, longitude=lng,
+        source=LocationSource.LIVE,
+    )  # fmt: skip
+    assert pinned.location_source_in is LocationSource.LIVE
+    blind = attendance.clock_out(session, team.actor("employee"))
+    assert blind.location_source_out is None  # no location shared, nothing to trust
 
 
 def test_flag_mode_accepts_outside_and_missing_location(session: Session, team: Team) -> None:

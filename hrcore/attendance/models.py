@@ -31,6 +31,14 @@ class GeofenceStatus(enum.StrEnum):
     OUTSIDE = "outside"
 
 
+class LocationSource(enum.StrEnum):
+    """How far a shared location can be trusted."""
+
+    DEVICE = "device"  # a GPS fix the app or browser read from the device when clocking
+    LIVE = "live"  # a live location whose last update was recent (Telegram, WhatsApp)
+    PIN = "pin"  # a place the person picked or forwarded: evidence, not proof
+
+
 class AttendanceRecord(OrgScoped, Base):
     __tablename__ = "attendance_records"
 
@@ -43,9 +51,15 @@ class AttendanceRecord(OrgScoped, Base):
     latitude_in: Mapped[float | None] = mapped_column(Float)
     longitude_in: Mapped[float | None] = mapped_column(Float)
     accuracy_in_m: Mapped[float | None] = mapped_column(Float)
+    location_source_in: Mapped[LocationSource | None] = mapped_column(
+        Enum(LocationSource, native_enum=False, length=16)
+    )
     latitude_out: Mapped[float | None] = mapped_column(Float)
     longitude_out: Mapped[float | None] = mapped_column(Float)
     accuracy_out_m: Mapped[float | None] = mapped_column(Float)
+    location_source_out: Mapped[LocationSource | None] = mapped_column(
+        Enum(LocationSource, native_enum=False, length=16)
+    )
     site_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("sites.id", ondelete="SET NULL")
     )

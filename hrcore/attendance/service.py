@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from hrcore import calendar, clock
 from hrcore.actor import Actor, Permission, Scope
-from hrcore.attendance.models import AttendanceRecord, GeofenceStatus
+from hrcore.attendance.models import AttendanceRecord, GeofenceStatus, LocationSource
 from hrcore.attendance.schemas import WorkReportRow
 from hrcore.audit import audited
 from hrcore.errors import Conflict, Forbidden, Invalid
@@ -238,6 +238,7 @@ def clock_in(
     longitude: float | None = None,
     accuracy_m: float | None = None,
     note: str | None = None,
+    source: LocationSource = LocationSource.DEVICE,
 ) -> AttendanceRecord:
     """Start a shift for the acting employee now, checking lateness and the geofence."""
     actor.require(Permission.ATTENDANCE_CLOCK)
@@ -261,6 +262,7 @@ def clock_in(
         latitude_in=keep.latitude if keep else None,
         longitude_in=keep.longitude if keep else None,
         accuracy_in_m=keep.accuracy_m if keep else None,
+        location_source_in=source if keep else None,
         site_id=fence.site.id if fence.site else None,
         geofence_status=fence.status,
         late_minutes=late_minutes_for(org, at),
@@ -279,6 +281,7 @@ def clock_out(
     longitude: float | None = None,
     accuracy_m: float | None = None,
     note: str | None = None,
+    source: LocationSource = LocationSource.DEVICE,
 ) -> AttendanceRecord:
     """Close the acting employee's open shift now."""
     actor.require(Permission.ATTENDANCE_CLOCK)
@@ -306,6 +309,7 @@ def clock_out(
         shift.latitude_out = fix.latitude
         shift.longitude_out = fix.longitude
         shift.accuracy_out_m = fix.accuracy_m
+        shift.location_source_out = source
     session.flush()
     return shift
 
