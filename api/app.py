@@ -22,7 +22,20 @@ from structlog.tracebacks import ExceptionDictTransformer
 from api.docs import install_docs
 from api.errors import install_error_handlers, problem_json_openapi
 from api.middleware import RequestLimits, SecurityHeaders
-from api.routes import auth, channels_at, chat, health, knowledge, payroll, resources, tools, ussd
+from api.routes import (
+    auth,
+    channels_at,
+    channels_telegram,
+    channels_whatsapp,
+    chat,
+    health,
+    knowledge,
+    payroll,
+    resources,
+    tools,
+    ussd,
+    web,
+)
 from hrcore.config import Settings, get_settings
 from knowledge.settings import get_knowledge_settings
 
@@ -200,6 +213,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(payroll.router)
     app.include_router(channels_at.router)
     app.include_router(ussd.router)
+    app.include_router(channels_telegram.router)
+    app.include_router(channels_whatsapp.router)
+    app.include_router(web.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -42,6 +42,37 @@ class Settings(BaseSettings):
     at_sender_id: str | None = Field(default=None, validation_alias="AT_SENDER_ID")
     # The SMS API's base URL ending in /version1 (a sandbox or a local stand-in); unset, the SDK's.
     at_api_base_url: str | None = Field(default=None, validation_alias="AT_API_BASE_URL")
+    # Telegram: without a bot token the channel is off; the secret guards the webhook.
+    telegram_bot_token: str | None = Field(
+        default=None, repr=False, validation_alias="TELEGRAM_BOT_TOKEN"
+    )
+    telegram_webhook_secret: str | None = Field(
+        default=None, repr=False, validation_alias="TELEGRAM_WEBHOOK_SECRET"
+    )
+    # The Bot API's base URL (a local stand-in in tests); unset, https://api.telegram.org/bot.
+    telegram_api_base_url: str | None = Field(
+        default=None, validation_alias="TELEGRAM_API_BASE_URL"
+    )
+    # WhatsApp Cloud API: off until the token and number id are set.
+    whatsapp_token: str | None = Field(default=None, repr=False, validation_alias="WHATSAPP_TOKEN")
+    whatsapp_phone_number_id: str | None = Field(
+        default=None, validation_alias="WHATSAPP_PHONE_NUMBER_ID"
+    )
+    whatsapp_verify_token: str | None = Field(
+        default=None, repr=False, validation_alias="WHATSAPP_VERIFY_TOKEN"
+    )
+    whatsapp_app_secret: str | None = Field(
+        default=None, repr=False, validation_alias="WHATSAPP_APP_SECRET"
+    )
+    # The Graph API's base URL with its version (a local stand-in in tests).
+    whatsapp_graph_url: str = Field(
+        default="https://graph.facebook.com/v23.0", validation_alias="WHATSAPP_GRAPH_URL"
+    )
+    # Approved templates for messages outside the 24-hour window, per notification kind:
+    # JSON such as {"payslip_ready": "payslip_ready_v1", "*": "ajira_update"}.
+    whatsapp_templates: dict[str, str] = Field(
+        default_factory=dict, validation_alias="WHATSAPP_TEMPLATES"
+    )
     # smtp://user:pass@host:587 (STARTTLS when offered) or smtps://...:465; unset, no email.
     smtp_url: str | None = Field(default=None, repr=False, validation_alias="SMTP_URL")
     smtp_from: str | None = Field(default=None, validation_alias="SMTP_FROM")
@@ -99,6 +130,13 @@ class Settings(BaseSettings):
         "at_api_base_url",
         "smtp_url",
         "smtp_from",
+        "telegram_bot_token",
+        "telegram_webhook_secret",
+        "telegram_api_base_url",
+        "whatsapp_token",
+        "whatsapp_phone_number_id",
+        "whatsapp_verify_token",
+        "whatsapp_app_secret",
         mode="before",
     )
     @classmethod

@@ -1,0 +1,1 @@
+"""Telegram: webhook updates in, answers and notifications out through the Bot API."""

@@ -1,0 +1,1 @@
+"""WhatsApp Cloud API: signed webhooks in, messages and templates out through the Graph API."""
