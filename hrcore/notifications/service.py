@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, object_session
 
 from hrcore import clock
 from hrcore.actor import Actor, Channel, Permission
 from hrcore.config import get_settings
 from hrcore.errors import NotFound
+from hrcore.identities.models import ChannelIdentity
 from hrcore.notifications.models import Notification, NotificationStatus
 from hrcore.notifications.outbox import DeliverAfterCommit
 from hrcore.people.models import User
@@ -23,13 +24,44 @@ _DELIVERED_BY = {Channel.USSD: Channel.SMS}
 
 
 def preferred_channel(user: User) -> Channel:
-    """Where a person is reached by default: SMS with a phone, email when it is set up, else
-    the web app."""
+    """Where a person is reached by default: the chat app they last wrote from (Telegram or
+    WhatsApp, when it is set up here), else SMS with a phone, email when it is set up, else
+    the web app. Every notification is also listed in the web app, whatever its channel."""
+    if (chat_app := _last_chat_app(user)) is not None:
+        return chat_app
     if user.phone:
         return Channel.SMS
     if user.email and get_settings().smtp_url:
         return Channel.EMAIL
     return Channel.WEB
+
+
+def _chat_apps_set_up() -> frozenset[Channel]:
+    settings = get_settings()
+    ready = set()
+    if settings.telegram_bot_token:
+        ready.add(Channel.TELEGRAM)
+    if settings.whatsapp_token and settings.whatsapp_phone_number_id:
+        ready.add(Channel.WHATSAPP)
+    return frozenset(ready)
+
+
+def _last_chat_app(user: User) -> Channel | None:
+    ready = _chat_apps_set_up()
+    session = object_session(user)
+    if not ready or session is None:
+        return None
+    seen = func.coalesce(ChannelIdentity.last_seen_at, ChannelIdentity.verified_at)
+    return session.scalar(
+        select(ChannelIdentity.channel)
+        .where(
+            ChannelIdentity.organization_id == user.organization_id,
+            ChannelIdentity.user_id == user.id,
+            ChannelIdentity.channel.in_(ready),
+        )
+        .order_by(seen.desc())
+        .limit(1)
+    )
 
 
 def notify(
