@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+import httpx
+
 from channels.messages import Outbound
 from hrcore.actor import Channel
 from hrcore.config import Settings, get_settings
@@ -27,13 +29,20 @@ class SendResult:
 
 
 class SendError(Exception):
-    """The provider did not take the message; `retryable` says whether later might work."""
+    """The provider did not take the message; `retryable` says whether later might work.
 
-    def __init__(self, code: str, detail: str = "", *, retryable: bool) -> None:
+    `uncertain`: the request left, and no answer came back (a read timeout, a dropped
+    connection): the provider may have taken it, so it is never sent again.
+    """
+
+    def __init__(
+        self, code: str, detail: str = "", *, retryable: bool, uncertain: bool = False
+    ) -> None:
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code = code
         self.detail = detail
-        self.retryable = retryable
+        self.retryable = retryable and not uncertain
+        self.uncertain = uncertain
 
 
 class Sender(Protocol):
@@ -63,6 +72,16 @@ def configured_channels(settings: Settings | None = None) -> set[Channel]:
     """The channels that can send now."""
     settings = settings or get_settings()
     return {channel for channel, factory in _factories.items() if factory(settings) is not None}
+
+
+def transport_error(exc: BaseException) -> SendError:
+    """An HTTP call (httpx) that got no answer: before the request left, try again later;
+    after, the outcome is unknown and the message is not sent twice."""
+    cause = exc if isinstance(exc, httpx.HTTPError) else exc.__cause__
+    if isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return SendError("connection_failed", type(cause).__name__, retryable=True)
+    name = type(cause or exc).__name__
+    return SendError("outcome_unknown", f"no answer: {name}", retryable=False, uncertain=True)
 
 
 def retryable_status(status: int) -> bool:

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from channels.africastalking import sms_send
 from channels.delivery import deliver, sweep
 from hrcore import clock
 from hrcore.actor import Channel
@@ -230,6 +231,33 @@ def test_no_connection_is_retried(committed_engine: Engine, team: Team) -> None:
         nid = queued(committed_engine, team.supervisor)
         assert deliver(nid) == "failed"  # one attempt allowed: retryable, but out of tries
     assert outcomes(committed_engine, nid) == [(1, AttemptOutcome.FAILED, "connection_failed")]
+
+
+def test_a_send_with_no_answer_after_it_left_is_never_sent_again(
+    committed_engine: Engine,
+    stand_in: at.FakeAfricasTalking,
+    team: Team,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The request reached the provider, which is slower than our read timeout: it may have
+    # sent the SMS, so a retry could make two. The row fails as "unknown" instead.
+    monkeypatch.setattr(sms_send, "TIMEOUT", (3.05, 0.3))
+    stand_in.delay_s = 1.0
+    nid = queued(committed_engine, team.supervisor)
+
+    assert deliver(nid) == "unknown"
+
+    given_up = row(committed_engine, nid)
+    assert given_up.status is NotificationStatus.FAILED
+    assert given_up.last_error is not None
+    assert given_up.last_error.startswith("outcome_unknown")
+    assert given_up.next_attempt_at is None
+    assert outcomes(committed_engine, nid) == [(1, AttemptOutcome.UNKNOWN, "outcome_unknown")]
+    wait_for(lambda: len(stand_in.sent()) == 1, timeout=5)  # the provider did take it
+    sweep()
+    time.sleep(0.4)  # twice the retry delay: nothing comes back
+    assert deliver(nid) == "skipped"
+    assert len(stand_in.sent()) == 1
 
 
 @pytest.mark.parametrize(

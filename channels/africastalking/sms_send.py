@@ -13,6 +13,7 @@ from typing import Any
 import africastalking
 import requests
 from africastalking.Service import AfricasTalkingException
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from channels.messages import Outbound
 from channels.outbound import SendError, SendResult, retryable_status
@@ -52,17 +53,34 @@ class AfricasTalkingSMS:
         except ValueError:
             # The SDK checks the number before any request; the number stays out of logs.
             raise SendError("InvalidPhoneNumber", "not an E.164 number", retryable=False) from None
-        except requests.Timeout:
-            raise SendError("timeout", "no answer in time", retryable=True) from None
-        except requests.ConnectionError:
+        except requests.ConnectTimeout:
             raise SendError(
                 "connection_failed", "could not reach the API", retryable=True
+            ) from None
+        except requests.Timeout:
+            # The request reached Africa's Talking, which may have sent it: never twice.
+            raise SendError(
+                "outcome_unknown", "no answer in time", retryable=False, uncertain=True
+            ) from None
+        except requests.ConnectionError as exc:
+            if _never_reached(exc):
+                raise SendError(
+                    "connection_failed", "could not reach the API", retryable=True
+                ) from None
+            raise SendError(
+                "outcome_unknown", "the connection dropped", retryable=False, uncertain=True
             ) from None
         except requests.RequestException as exc:
             raise SendError("request_failed", type(exc).__name__, retryable=True) from None
         except AfricasTalkingException as exc:
             raise _refused(exc) from None
         return _verdict(body)
+
+
+def _never_reached(exc: requests.ConnectionError) -> bool:
+    """Whether the connection failed before the request could leave (no route, refused)."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 
 
 def _refused(exc: AfricasTalkingException) -> SendError:
