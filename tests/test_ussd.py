@@ -421,7 +421,9 @@ def test_three_wrong_pins_lock_phone_access_until_hr_resets_it(
     assert again.post("5*2580").text == locked
     assert count(session, Notification, Notification.kind == "payslip.sms") == 0
     outcomes = session.scalars(
-        select(AuditEntry.outcome).where(AuditEntry.action == "employee.pin_check")
+        select(AuditEntry.outcome)
+        .where(AuditEntry.action == "employee.pin_check")
+        .order_by(AuditEntry.id)
     ).all()
     assert outcomes == ["wrong", "wrong", "locked"]
 
