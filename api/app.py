@@ -16,12 +16,14 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy.exc import StatementError
 from starlette.datastructures import MutableHeaders
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.tracebacks import ExceptionDictTransformer
 
 from api.docs import install_docs
 from api.errors import install_error_handlers, problem_json_openapi
 from api.middleware import RequestLimits, SecurityHeaders
+from api.observability import init_api_sentry
 from api.routes import (
     auth,
     channels_at,
@@ -30,7 +32,9 @@ from api.routes import (
     chat,
     health,
     knowledge,
+    metrics,
     payroll,
+    reports,
     resources,
     tools,
     ussd,
@@ -183,6 +187,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the Ajira API. The database is opened on first use, not here."""
     settings = settings or get_settings()
     configure_logging(settings)
+    init_api_sentry(settings)
     app = FastAPI(
         title="Ajira",
         version=_version(),
@@ -204,6 +209,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         },
     )
     app.add_middleware(AccessLog)
+    metrics.install(app)
+    if settings.widget_origins:
+        # The widget on an employer's intranet calls the API from another origin. Bearer
+        # tokens only, never cookies, so credentials stay off and only the listed origins
+        # get an answer a browser will hand over.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.widget_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+            expose_headers=["Retry-After", "X-Request-ID"],
+            allow_credentials=False,
+            max_age=600,
+        )
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(tools.build_router())
@@ -216,6 +235,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(channels_telegram.router)
     app.include_router(channels_whatsapp.router)
     app.include_router(web.router)
+    app.include_router(reports.router)
+    app.include_router(metrics.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

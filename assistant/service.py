@@ -245,6 +245,19 @@ class Assistant:
                 self._background.add(task)
                 task.add_done_callback(self._background.discard)
 
+    async def pending_actions(
+        self, actor: Actor, *, conversation_id: str | None = None
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """What waits for the user's yes in a conversation: each tool and its arguments.
+
+        Read only: a channel whose buttons outlive the question (a chat app's history)
+        checks a pressed button against this before it answers for the user.
+        """
+        saver, agent = await self._agent_for(actor)
+        thread_id = _thread_id(actor, conversation_id)
+        state = await _read_state(agent, saver, {"configurable": {"thread_id": thread_id}})
+        return [(r["name"], dict(r.get("args") or {})) for r in _action_requests(state)]
+
     # ------------------------------------------------------------------ the turn
 
     async def _locked_turn(
@@ -253,7 +266,7 @@ class Assistant:
         conversation_id = conversation_id or DEFAULT_CONVERSATION
         # Before anything keeps or reads it: the memory and the model never see a secret.
         message, had_secret = redact(message)
-        thread_id = f"{actor.channel}:{actor.user_id}:{conversation_id}"
+        thread_id = _thread_id(actor, conversation_id)
         lock = self._locks.get(thread_id)
         if lock is None:
             lock = self._locks.setdefault(thread_id, asyncio.Lock())
@@ -524,6 +537,11 @@ class Assistant:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _thread_id(actor: Actor, conversation_id: str | None) -> str:
+    """The checkpointer thread of one conversation: per channel, person and conversation."""
+    return f"{actor.channel}:{actor.user_id}:{conversation_id or DEFAULT_CONVERSATION}"
 
 
 @contextlib.asynccontextmanager

@@ -24,9 +24,11 @@ from channels.africastalking import sms_send
 from channels.email import smtp
 from channels.messages import Outbound
 from channels.outbound import Sender, SendError
+from channels.telegram import send as telegram_send
+from channels.whatsapp import send as whatsapp_send
 from hrcore.actor import Channel
 from hrcore.db import unit_of_work
-from hrcore.identities.service import reply_address
+from hrcore.identities.service import last_seen, reply_address
 from hrcore.notifications import outbox
 from hrcore.notifications.models import AttemptOutcome
 from hrcore.people.models import User
@@ -36,6 +38,8 @@ log = logging.getLogger("ajira.outbox")
 
 outbound.register(Channel.SMS, sms_send.from_settings)
 outbound.register(Channel.EMAIL, smtp.from_settings)
+outbound.register(Channel.TELEGRAM, telegram_send.from_settings)
+outbound.register(Channel.WHATSAPP, whatsapp_send.from_settings)
 
 #: Pauses before trying again to record an outcome the provider already gave.
 _RECORD_PAUSES = (0.5, 2.0)
@@ -65,11 +69,20 @@ def deliver(notification_id: int) -> str:
             return "held"
         user = outbox.recipient(session, row)
         address = address_for(session, user, row.channel) if user is not None else None
-        if address is None:
+        if user is None or address is None:
             outbox.fail_unsent(row, "no_recipient" if user is None else "no_address")
             return "failed"
         claimed = outbox.start_attempt(session, row)
-    message = Outbound(channel=claimed.channel, address=address, text=claimed.text)
+        message = Outbound(
+            channel=claimed.channel,
+            address=address,
+            text=claimed.text,
+            choices=claimed.choices,
+            kind=claimed.kind,
+            language=user.language,
+            # A chat app's reply window opens with the recipient's last message.
+            last_inbound_at=last_seen(session, user, claimed.channel),
+        )
     outcome, error, provider_id = _send(sender, message, claimed)
     kept, retry_in = _record(claimed, outcome, error, provider_id)
     if retry_in is not None:
@@ -90,6 +103,8 @@ def _send(
             err.code,
             err.retryable,
         )
+        if err.uncertain:
+            return AttemptOutcome.UNKNOWN, err, None  # maybe taken: never a second copy
         return (AttemptOutcome.RETRY if err.retryable else AttemptOutcome.FAILED), err, None
     except Exception as exc:
         # Our own bug, maybe after the provider took the message: never a second copy.

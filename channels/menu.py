@@ -471,7 +471,11 @@ class Menu:
         text = self._view(turn, decl.done, result)
         if decl.sms is not None:
             message = self._view(turn, decl.sms.view, result, screen=False)
-            notify(turn.session, turn.user, kind=decl.sms.kind, text=message, channel=Channel.SMS)
+            # Asked for just now on the phone: never held for quiet hours.
+            notify(
+                turn.session, turn.user, kind=decl.sms.kind, text=message,
+                channel=Channel.SMS, urgent=True,
+            )  # fmt: skip
         tool = state["tool"]
         self._home(turn)
         if decl.again:

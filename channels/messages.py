@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from hrcore.actor import Channel
@@ -81,3 +82,9 @@ class Outbound:
     address: str
     text: str
     choices: tuple[tuple[str, str], ...] = field(default=())  # (value, label)
+    #: What the message is about (the notification kind: "chat.reply", "payslip.ready").
+    kind: str = ""
+    #: The recipient's language, for what the provider adds around the text.
+    language: str = "en"
+    #: When the recipient last wrote to us on this channel (a chat app's reply window).
+    last_inbound_at: datetime | None = None

@@ -134,6 +134,7 @@ def test_demo_migrates_seeds_prints_logins_and_serves(
             "reload": False,
             "http": "h11",
             "h11_max_incomplete_event_size": 16 * 1024,
+            "timeout_graceful_shutdown": 30,
         }
     ]
     assert session.scalar(select(Organization).where(Organization.slug == "demo")) is not None

@@ -110,7 +110,7 @@ def queue_answer(
     if user is None:
         return
     for part in split(body):
-        notify(session, user, kind="chat.reply", text=part, channel=Channel.SMS)
+        notify(session, user, kind="chat.reply", text=part, channel=Channel.SMS, urgent=True)
 
 
 def answer_stranger(inbound: Inbound, body: str) -> None:

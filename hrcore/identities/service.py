@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -141,6 +141,15 @@ def reply_address(session: Session, user: User, channel: Channel) -> str | None:
     if identity is not None:
         return identity.reply_to or identity.address
     return user.phone if channel in PHONE_CHANNELS else None
+
+
+def last_seen(session: Session, user: User, channel: Channel) -> datetime | None:
+    """When `user` last wrote on `channel` (to within `SEEN_EVERY`), or None if never."""
+    return session.scalar(
+        select(func.max(ChannelIdentity.last_seen_at)).where(
+            ChannelIdentity.user_id == user.id, ChannelIdentity.channel == channel
+        )
+    )
 
 
 # ----------------------------------------------------------------------- inbound

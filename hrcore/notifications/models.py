@@ -16,6 +16,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hrcore.actor import Channel
@@ -73,11 +75,44 @@ class Notification(OrgScoped, Created, Base):
     provider_message_id: Mapped[str | None] = mapped_column(String(200), index=True)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Answers the recipient can pick, as [value, label] pairs, for channels that show them
+    #: as buttons (a chat reply asking for a yes); None for plain news.
+    choices: Mapped[list[list[str]] | None] = mapped_column(JSONB)
+    #: Names what this message is about ("late_digest:2026-11-23:7"): one per organization,
+    #: so a re-run of whatever sends it sends nothing twice.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+    #: The message from hr this row delivers to one of its recipients.
+    broadcast_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("broadcasts.id", ondelete="SET NULL"), index=True
+    )
 
     __table_args__ = (
         Index("ix_notifications_status", "status", "created_at"),
         Index("ix_notifications_due", "status", "next_attempt_at"),
+        Index(
+            "uq_notifications_dedupe",
+            "organization_id",
+            "dedupe_key",
+            unique=True,
+            postgresql_where=sql_text("dedupe_key IS NOT NULL"),
+        ),
     )
+
+
+class Broadcast(OrgScoped, Created, Base):
+    """A message hr or an admin sent to a person, a department or everyone."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[IntPK]
+    sender_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    #: "person", "department" or "everyone"; `audience_id` names the person or department.
+    audience: Mapped[str] = mapped_column(String(16))
+    audience_id: Mapped[int | None] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class NotificationAttempt(OrgScoped, Base):

@@ -222,6 +222,8 @@ class Claimed:
     channel: Channel
     text: str
     kind: str
+    #: The answers it offers, as (value, label) pairs (see `Notification.choices`).
+    choices: tuple[tuple[str, str], ...] = ()
 
 
 def lock_due(session: Session, notification_id: int) -> Notification | None:
@@ -279,6 +281,7 @@ def start_attempt(session: Session, notification: Notification) -> Claimed:
         notification.channel,
         notification.text,
         notification.kind,
+        tuple((str(value), str(label)) for value, label in notification.choices or ()),
     )
 
 

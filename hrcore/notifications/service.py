@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
 from hrcore import clock
@@ -24,9 +27,11 @@ _DELIVERED_BY = {Channel.USSD: Channel.SMS}
 
 
 def preferred_channel(user: User) -> Channel:
-    """Where a person is reached by default: the chat app they last wrote from (Telegram or
-    WhatsApp, when it is set up here), else SMS with a phone, email when it is set up, else
-    the web app. Every notification is also listed in the web app, whatever its channel."""
+    """Where a person is reached: the channel they chose, else the chat app they last wrote
+    from (Telegram or WhatsApp, when it is set up here), else SMS with a phone, email when it
+    is set up, else the web app. Every notification is also listed in the web app."""
+    if user.notify_channel is not None:
+        return user.notify_channel
     if (chat_app := _last_chat_app(user)) is not None:
         return chat_app
     if user.phone:
@@ -65,9 +70,18 @@ def _last_chat_app(user: User) -> Channel | None:
 
 
 def notify(
-    session: Session, recipient: User, *, kind: str, text: str, channel: Channel | None = None
+    session: Session,
+    recipient: User,
+    *,
+    kind: str,
+    text: str,
+    channel: Channel | None = None,
+    urgent: bool = False,
 ) -> Notification:
-    """Add a pending notification for `recipient`; it is delivered after the commit."""
+    """Add a pending notification for `recipient`; it is delivered after the commit.
+
+    Unless `urgent`, it waits for the end of the recipient's quiet hours.
+    """
     chosen = channel or preferred_channel(recipient)
     notification = Notification(
         organization_id=recipient.organization_id,
@@ -77,13 +91,56 @@ def notify(
         text=text,
         status=NotificationStatus.PENDING,
         attempts=0,
-        next_attempt_at=clock.now(),
+        next_attempt_at=clock.now() if urgent else not_quiet(recipient, clock.now()),
     )
     session.add(notification)
     from hrcore.worker import enqueue_after_commit
 
     enqueue_after_commit(session, DeliverAfterCommit(notification))
     return notification
+
+
+def notify_once(
+    session: Session,
+    recipient: User,
+    *,
+    key: str,
+    kind: str,
+    text: str,
+    urgent: bool = False,
+) -> Notification | None:
+    """`notify`, unless a notification with this `key` exists in the organization: the same
+    reminder for the same day or request is never queued twice, however often it runs."""
+    exists = select(Notification.id).where(
+        Notification.organization_id == recipient.organization_id,
+        Notification.dedupe_key == key,
+    )
+    if session.scalar(exists) is not None:
+        return None
+    try:
+        with session.begin_nested():  # a concurrent run may have taken the key meanwhile
+            notification = notify(session, recipient, kind=kind, text=text, urgent=urgent)
+            notification.dedupe_key = key
+            session.flush()
+    except IntegrityError:
+        return None
+    return notification
+
+
+def not_quiet(user: User, at: datetime) -> datetime:
+    """`at`, or the end of `user`'s quiet hours when `at` falls inside them."""
+    if user.quiet_start is None or user.quiet_end is None or user.quiet_start == user.quiet_end:
+        return at
+    zone = ZoneInfo(user.organization.timezone)
+    local = at.astimezone(zone)
+    start, end, now = user.quiet_start, user.quiet_end, local.time()
+    inside = start <= now < end if start < end else (now >= start or now < end)
+    if not inside:
+        return at
+    ends = datetime.combine(local.date(), end, tzinfo=zone)
+    if ends <= local:  # quiet hours across midnight, and it is evening now
+        ends += timedelta(days=1)
+    return ends.astimezone(at.tzinfo)
 
 
 def list_notifications(
@@ -146,11 +203,13 @@ def record_delivery_report(
     provider_message_id: str,
     status: NotificationStatus,
     reason: str | None = None,
+    seen: bool = False,
 ) -> Notification | None:
     """Apply a provider's delivery report to the row it sent; None when no row has that id.
 
     Reports repeat and arrive out of order: an intermediate `sent` never undoes
-    `delivered` or `failed`, and `delivered` is final.
+    `delivered` or `failed`, and `delivered` is final. `seen` is a read receipt (a
+    WhatsApp `read`): the message was delivered and opened, so it is read here too.
     """
     notification = session.scalar(
         select(Notification)
@@ -166,6 +225,10 @@ def record_delivery_report(
         return None
     now = clock.now()
     current = notification.status
+    if seen:
+        status = NotificationStatus.DELIVERED
+        if notification.read_at is None:
+            notification.read_at = now
     if status is NotificationStatus.DELIVERED:
         if current is not NotificationStatus.DELIVERED:
             notification.status = NotificationStatus.DELIVERED
