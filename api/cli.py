@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hrcore.config import Settings, get_settings
 from hrcore.errors import HRError
+from hrcore.observability import init_sentry
 
 DEFAULT_DEMO_PASSWORD = Settings.model_fields["demo_password"].default
 
@@ -175,6 +176,9 @@ def _serve(host: str, port: int, *, reload: bool) -> None:
                 # installed) accepts headers of any size.
                 http="h11",
                 h11_max_incomplete_event_size=settings.max_header_bytes,
+                # Live notification streams stay open until their client leaves: on
+                # shutdown, whatever still runs after this many seconds is cancelled.
+                timeout_graceful_shutdown=30,
             )
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -280,6 +284,7 @@ def worker(
         _require_redis()
         from hrcore.worker import celery_app
 
+        init_sentry("worker")
         # hrcore cannot name the upper layers' task modules; the worker loads them here.
         celery_app.conf.include = [*celery_app.conf.include, *UPPER_TASK_MODULES]
         argv = ["worker", f"--loglevel={loglevel}"]
@@ -308,10 +313,28 @@ def beat(
 
 def _register_command_groups() -> None:
     # The other areas' commands live beside their code and add themselves here.
-    from api.commands import chat, eval, knowledge, payroll, retrieval_eval
+    from api.commands import (
+        automations,
+        chat,
+        eval,
+        knowledge,
+        outbox,
+        payroll,
+        retrieval_eval,
+        telegram,
+    )
 
     # COMMAND_MODULES: one entry per area.
-    for module in (chat, eval, knowledge, payroll, retrieval_eval):
+    for module in (
+        automations,
+        chat,
+        eval,
+        knowledge,
+        outbox,
+        payroll,
+        retrieval_eval,
+        telegram,
+    ):
         module.register(app)
 
 
@@ -320,6 +343,7 @@ _register_command_groups()
 
 def main() -> None:
     """Entry point of the `ajira` script."""
+    init_sentry("cli")
     app()
 
 

@@ -242,6 +242,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "The handbook does not say. Shall I ask hr for you? (yes/no)",
         "sw": "Kitabu cha sera hakisemi. Nikuulizie hr? (ndiyo/hapana)",
     },
+    "need_message_to": {
+        "en": 'Who is the message for: everyone, a department (e.g. "Logistics") or a person?',
+        "sw": 'Ujumbe ni kwa nani: wote, idara (mf. "Logistics") au mtu mmoja?',
+    },
+    "need_message_text": {
+        "en": "What should the message to {to} say?",
+        "sw": "Ujumbe kwa {to} useme nini?",
+    },
+    "need_quiet_hours": {
+        "en": 'Which hours should I keep quiet? For example "nothing between 9pm and 7am".',
+        "sw": 'Nisikutumie ujumbe saa ngapi? Kwa mfano "kati ya saa tatu usiku na saa moja '
+        'asubuhi".',
+    },
     "need_question_for_hr": {
         "en": "What would you like me to pass to hr?",
         "sw": "Ungependa nipeleke nini kwa hr?",

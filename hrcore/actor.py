@@ -49,6 +49,9 @@ class Permission(enum.StrEnum):
     POLICY_MANAGE = "policy.manage"
     HR_CASE_OPEN = "hr_case.open"
     HR_CASE_ANSWER = "hr_case.answer"
+    #: Reports across people (a team's or the organization's hours, lateness trends).
+    REPORTS_READ = "reports.read"
+    MESSAGE_SEND = "message.send"
 
 
 _EVERYONE = {
@@ -65,6 +68,7 @@ _EVERYONE = {
     Permission.HR_CASE_OPEN,
 }
 _PEOPLE_TEAM = {
+    Permission.REPORTS_READ,
     Permission.EMPLOYEE_MANAGE,
     Permission.LEAVE_APPROVE,
     Permission.LEAVE_MANAGE,
@@ -72,11 +76,14 @@ _PEOPLE_TEAM = {
     Permission.PAYROLL_RUN,
     Permission.POLICY_MANAGE,
     Permission.HR_CASE_ANSWER,
+    Permission.MESSAGE_SEND,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.EMPLOYEE: frozenset(_EVERYONE),
-    Role.SUPERVISOR: frozenset(_EVERYONE | {Permission.LEAVE_APPROVE, Permission.REVIEW_WRITE}),
+    Role.SUPERVISOR: frozenset(
+        _EVERYONE | {Permission.LEAVE_APPROVE, Permission.REVIEW_WRITE, Permission.REPORTS_READ}
+    ),
     Role.HR: frozenset(_EVERYONE | _PEOPLE_TEAM | {Permission.REVIEW_WRITE}),
     Role.ADMIN: frozenset(
         _EVERYONE | _PEOPLE_TEAM | {Permission.ORG_MANAGE, Permission.AUDIT_READ}

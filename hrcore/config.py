@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -90,8 +91,23 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(
         default=16 * 1024, ge=1024, validation_alias="AJIRA_MAX_HEADER_BYTES"
     )
+    # Where people reach this service (https://hr.example.co.ke), so links sent in chats
+    # (report charts) are absolute; unset, links are paths on this server.
+    public_url: str | None = Field(default=None, validation_alias="AJIRA_PUBLIC_URL")
     # The OpenAPI document and the Swagger UI at /docs; off, both answer 404.
     docs: bool = Field(default=True, validation_alias="AJIRA_DOCS")
+    # Origins (scheme://host[:port], comma-separated) whose pages embed the web chat widget
+    # and may call the API from the browser; unset, only Ajira's own pages can.
+    widget_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="AJIRA_WIDGET_ORIGINS"
+    )
+    # GET /metrics wants `Authorization: Bearer <this>`; unset, it is open (off in production).
+    metrics_token: str | None = Field(
+        default=None, repr=False, validation_alias="AJIRA_METRICS_TOKEN"
+    )
+    # Errors go to Sentry when set (api, worker and CLI), scrubbed of personal data.
+    sentry_dsn: str | None = Field(default=None, repr=False, validation_alias="SENTRY_DSN")
+    sentry_environment: str | None = Field(default=None, validation_alias="SENTRY_ENVIRONMENT")
 
     access_token_minutes: int = 15
     refresh_token_days: int = 14
@@ -137,18 +153,33 @@ class Settings(BaseSettings):
         "whatsapp_phone_number_id",
         "whatsapp_verify_token",
         "whatsapp_app_secret",
+        "metrics_token",
+        "sentry_dsn",
+        "sentry_environment",
+        "public_url",
         mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("previous_secret_keys", mode="before")
+    @field_validator("previous_secret_keys", "widget_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("widget_origins")
+    @classmethod
+    def _exact_origins(cls, value: list[str]) -> list[str]:
+        # Exact origins only: a wildcard would let any site drive the API with a stolen token.
+        for origin in value:
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?", origin):
+                raise ValueError(
+                    f"not an origin such as https://intranet.example.co.ke: {origin!r}"
+                )
+        return [origin.lower() for origin in value]
 
     @field_validator(
         "login_limit_per_address",

@@ -23,6 +23,7 @@ KEY_FILE = "secret_key"
 TOKENS = b"ajira/tokens/v1"
 MOOD = b"ajira/wellness-mood/v1"
 MENU_INPUT = b"ajira/menu-input/v1"
+REPORT_LINKS = b"ajira/report-links/v1"
 _lock = threading.Lock()
 
 
@@ -92,3 +93,15 @@ def mood_key() -> bytes:
 def menu_input_key() -> bytes:
     """The key of the digests that stand for what a phone menu was sent (it holds PINs)."""
     return _derived(master_key(), MENU_INPUT)
+
+
+def report_link_keys() -> list[bytes]:
+    """Keys that verify report links: the current one first, then those being rotated out."""
+    settings = get_settings()
+    current = _derived(master_key(settings), REPORT_LINKS)
+    return [current, *(_derived(old, REPORT_LINKS) for old in settings.previous_secret_keys)]
+
+
+def report_link_key() -> bytes:
+    """The key that signs short-lived links to report charts; unrelated to the token key."""
+    return _derived(master_key(), REPORT_LINKS)

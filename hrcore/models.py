@@ -3,6 +3,7 @@
 from hrcore.attendance.models import AttendanceRecord, GeofenceStatus
 from hrcore.audit import AuditEntry
 from hrcore.auth.models import AuthSession, RefreshToken
+from hrcore.automations.models import AutomationRun, AutomationSetting, BalanceAlert
 from hrcore.cases.models import CaseStatus, HRCase
 from hrcore.db import Base
 from hrcore.documents.models import DocumentStatus, PolicyChunk, PolicyDocument
@@ -12,6 +13,7 @@ from hrcore.leave.models import Accrual, LeaveBalance, LeaveRequest, LeaveStatus
 from hrcore.menus.models import MenuSession
 from hrcore.notifications.models import (
     AttemptOutcome,
+    Broadcast,
     Notification,
     NotificationAttempt,
     NotificationStatus,
@@ -27,7 +29,11 @@ __all__ = [
     "AttendanceRecord",
     "AuditEntry",
     "AuthSession",
+    "AutomationRun",
+    "AutomationSetting",
+    "BalanceAlert",
     "Base",
+    "Broadcast",
     "CaseStatus",
     "ChannelIdentity",
     "Department",

@@ -27,7 +27,12 @@ def _make_app() -> Celery:
         accept_content=["json"],
         timezone="UTC",
         broker_connection_retry_on_startup=True,
-        include=["hrcore.leave.tasks", "hrcore.idempotency", "hrcore.payroll.tasks"],
+        include=[
+            "hrcore.leave.tasks",
+            "hrcore.idempotency",
+            "hrcore.payroll.tasks",
+            "hrcore.automations.tasks",
+        ],
         beat_schedule={
             # Daily through January (UTC, after midnight everywhere in East Africa): the job
             # is idempotent, so a missed day or a late leave decision is put right next run.
@@ -42,6 +47,9 @@ def _make_app() -> Celery:
             # Retries whose queued task was lost, rows queued while Redis was down, held
             # rows whose channel is now configured (channels.delivery, by name).
             "outbox-sweep": {"task": "outbox.sweep", "schedule": 60.0},
+            # Digests, reminders and invitations: each runs once its local time has come,
+            # once per organization and day however often the tick runs.
+            "automations-tick": {"task": "automations.tick", "schedule": 300.0},
         },
     )
     return app

@@ -255,6 +255,13 @@ def _pay_october(session: Session, world: World) -> None:
     payroll.run_payroll(session, actor_of(world.team.hr), month="2026-10", finalize=True)
 
 
+def _send_a_message(session: Session, world: World) -> dict[str, Any]:
+    from hrcore.notifications.broadcasts import send_message
+
+    sent = send_message(session, actor_of(world.team.hr), "everyone", None, "Canteen closed.")
+    return {"broadcast_id": sent.id}
+
+
 # What a valid call of some tools needs first, beyond the world (and the body it points to).
 PRECONDITIONS: dict[str, Callable[[Session, World], dict[str, Any] | None]] = {
     "clock_out": _open_a_shift,
@@ -262,6 +269,7 @@ PRECONDITIONS: dict[str, Callable[[Session, World], dict[str, Any] | None]] = {
     "run_payroll": _give_salaries,
     "fetch_payslip": _pay_october,
     "list_payslips": _pay_october,
+    "message_status": _send_a_message,
 }
 
 

@@ -79,6 +79,10 @@ CASES: dict[str, list[Case]] = {
         ("employee", lambda w: {"employee_id": w.team.teammate.id}),
         ("employee", lambda w: {"end": "9999-12-31"}),
     ],
+    "automation_settings": [
+        ("hr", lambda w: {"name": "midday_check", "enabled": False}),
+        ("admin", lambda w: {"name": "late_digest", "at": "25:00"}),
+    ],
     "cancel_leave": [("employee", lambda w: {"request_id": w.teammate_request})],
     "clock_in": [("employee", lambda w: {"note": "second time today"})],
     "clock_out": [("teammate", lambda w: {"latitude": 91, "longitude": 0})],
@@ -86,6 +90,7 @@ CASES: dict[str, list[Case]] = {
         ("employee", lambda w: {"employee_id": w.team.teammate.id}),
         ("employee", lambda w: {"month": "0000-01"}),
     ],
+    "get_preferences": [("employee", lambda w: {"user_id": w.team.teammate.id})],
     "leave_balance": [("employee", lambda w: {"leave_type": "sabbatical"})],
     "list_employees": [("employee", lambda w: {"limit": 0})],
     "list_hr_cases": [("employee", lambda w: {"status": "lost"})],
@@ -93,6 +98,10 @@ CASES: dict[str, list[Case]] = {
     "list_leave_types": [("employee", lambda w: {"employee_id": w.team.teammate.id})],
     "list_payslips": [("employee", lambda w: {"employee_id": w.team.teammate.id})],
     "list_reviews": [("employee", lambda w: {"employee_id": w.team.teammate.id})],
+    "message_status": [
+        ("employee", lambda w: {"broadcast_id": 1}),
+        ("hr", lambda w: {"broadcast_id": NOBODY}),
+    ],
     "monthly_work_report": [("employee", lambda w: {"employee_id": w.team.teammate.id})],
     "my_profile": [("employee", lambda w: {"employee_id": w.team.teammate.id})],
     "report_issue": [("employee", lambda w: {"category": "ghosts", "text": "Boo."})],
@@ -127,6 +136,19 @@ CASES: dict[str, list[Case]] = {
     ],
     "salary_preview": [("employee", lambda w: {"gross": -5})],
     "search_policy": [("employee", lambda w: {"query": ""})],
+    "send_message": [
+        ("employee", lambda w: {"to": "everyone", "text": "Free lunch!"}),
+        ("hr", lambda w: {"to": "Nobody Anywhere", "text": "Hello."}),
+    ],
+    "set_preferences": [
+        # The channel and the muted reminder are valid; the half-given quiet hours are
+        # not, and must take the other two changes down with them.
+        (
+            "employee",
+            lambda w: {"channel": "sms", "mute": ["mood_invitation"], "quiet_start": "21:00"},
+        ),
+        ("employee", lambda w: {"channel": "pigeon"}),
+    ],
     "submit_mood": [("employee", lambda w: {"score": 3})],
     "submit_review": [
         (
@@ -134,9 +156,14 @@ CASES: dict[str, list[Case]] = {
             lambda w: {"employee_id": w.team.outsider.id, "period": "2026-Q4", "overall_score": 4},
         )
     ],
+    "wellness_chart": [("employee", lambda w: {}), ("hr", lambda w: {"weeks": 0})],
     "wellness_summary": [
         ("employee", lambda w: {}),
         ("hr", lambda w: {"start": "2026-01-01", "end": "0001-01-01"}),
+    ],
+    "work_report_chart": [
+        ("employee", lambda w: {}),
+        ("supervisor", lambda w: {"year": 2026, "month": 13}),
     ],
 }
 

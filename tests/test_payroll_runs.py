@@ -16,6 +16,7 @@ from hrcore.audit import AuditEntry
 from hrcore.clock import frozen
 from hrcore.errors import Conflict, Forbidden, Invalid, NotFound
 from hrcore.leave.models import LeaveRequest, LeaveStatus
+from hrcore.notifications.models import Notification
 from hrcore.payroll import service as payroll
 from hrcore.payroll.engine import Earning, compute, money, to_jsonable
 from hrcore.payroll.models import PayrollRun, Payslip, RunKind, RunStatus, SalaryStructure
@@ -477,8 +478,10 @@ def test_a_draft_is_invisible_to_its_employee_until_finalised(session: Session, 
     with refused(NotFound):
         payroll.find_payslip(session, team.actor("employee"))
     assert payroll.get_payslip(session, team.actor("hr"), payslip_id=slip.id).id == slip.id
+    assert _told_ready(session, team.employee) == 0  # a draft tells nobody
     payroll.finalize_run(session, team.actor("hr"), run_id=draft.id)
     assert payroll.find_payslip(session, team.actor("employee")).id == slip.id
+    assert _told_ready(session, team.employee) == 1  # "your payslip is ready", once
     with refused(Forbidden) as denied:
         payroll.get_payslip(session, team.actor("supervisor"), payslip_id=slip.id)
     assert denied.value.code == "own_payslips_only"
@@ -528,3 +531,13 @@ def test_net_pay_matches_the_engine_for_a_tanzanian_run(session: Session) -> Non
         expected.employer_cost,
     )
     assert money(slip.gross) == Decimal("1500000.00")
+
+
+def _told_ready(session: Session, employee: User) -> int:
+    return len(
+        session.scalars(
+            select(Notification).where(
+                Notification.recipient_id == employee.id, Notification.kind == "payslip_ready"
+            )
+        ).all()
+    )

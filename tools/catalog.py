@@ -4,9 +4,12 @@ from tools import (  # noqa: F401
     attendance,
     cases,
     leave,
+    messages,
     payroll,
     people,
     performance,
     policy,
+    preferences,
+    reports,
     wellness,
 )

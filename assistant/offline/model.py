@@ -404,7 +404,7 @@ def _leads_to(state: dict[str, Any] | None) -> str | None:
     if kind in ("confirm", "choose_request", "month"):
         return str(state.get("tool") or "") or None
     return {"review": "submit_review", "reason": "approve_leave", "dates": "request_leave",
-            "date_choice": "request_leave"}.get(str(kind))  # fmt: skip
+            "date_choice": "request_leave", "message": "send_message"}.get(str(kind))  # fmt: skip
 
 
 @functools.cache

@@ -38,9 +38,12 @@ from assistant.offline.slots import (
     gross_amount,
     leave_reason,
     leave_type_named,
+    notify_channel,
     other_person,
     question_for_hr,
+    quiet_hours,
     reason_given,
+    reminders_named,
     review_period,
 )
 from assistant.offline.text import has_any, normalize, tokens
@@ -76,9 +79,12 @@ INTENT_NAMES: dict[str, tuple[str, str]] = {
     "team_list": ("list your team", "kuorodhesha timu yako"),
     "attendance_history": ("see your attendance", "kuona mahudhurio yako"),
     "work_report": ("see the monthly work report", "kuona ripoti ya kazi ya mwezi"),
+    "report_chart": ("see a report as a chart", "kuona ripoti kwa chati"),
     "policy_question": ("ask about a policy", "kuuliza kuhusu sera"),
     "ask_hr": ("pass a question to hr", "kupeleka swali kwa hr"),
     "hr_cases": ("see hr cases", "kuona kesi za hr"),
+    "send_message": ("send a message to staff", "kutuma ujumbe kwa wafanyakazi"),
+    "preferences": ("change your notification settings", "kubadilisha mipangilio ya arifa"),
 }
 _PAST_TIME = re.compile(
     r"\b(?:at|by|around|saa) ?\d{1,2}(?:[:.]\d{2})? ?(?:am|pm|asubuhi|jioni)?\b"
@@ -262,8 +268,12 @@ def _corrected(ctx: Ctx, intent: str) -> str:
         return "clock_other"
     if has_any(ctx.words, _MONEY_ASKS):
         return "out_of_scope"
+    if intent in _CHART_LOOKALIKES and _asks_for_chart(ctx):
+        return "report_chart"  # "the work report as a graph", "hali ya wafanyakazi kwa chati"
     if intent == "leave_request" and is_question(ctx.text) and has_any(ctx.words, _ENOUGH):
         return "leave_balance"  # "do I have enough leave to take the 14th to the 31st?"
+    if _MESSAGE_STATUS.search(ctx.norm):
+        return "message_status"
     numbered = re.search(r"(?:#|\b(?:request|ombi|number|namba|no\.?)\s*#?)\s*\d{1,9}\b", ctx.norm)
     deciding = has_any(ctx.words, _DECIDE_REJECT + _DECIDE_APPROVE)
     if numbered and has_any(ctx.words, _CANCEL_WORDS) and not deciding:
@@ -517,6 +527,26 @@ def _continue(
         if short and has_any(ctx.words, ("hr", "ask them", "waulize", "muulize", "mtu wa hr")):
             return Intent("ask_hr", {"question": str(state.get("question") or ctx.text)[:1000]})
         return None
+    if kind == "message":
+        if answer is False:
+            return Reply("okay_not_done")
+        have = dict(state.get("have") or {})
+        if not have.get("to"):
+            guess = classify_with(ctx.text)
+            if guess.confidence >= 0.85 and guess.intent != "send_message":
+                return None  # something new, not who the message is for
+            to, text = _message_parts(ctx.text, bare=True)
+            if not to:
+                return None
+            have["to"] = to
+            if text and not have.get("text"):
+                have["text"] = text
+        elif not have.get("text"):
+            text = ctx.text.strip()
+            if len(text) < 2:
+                return None
+            have["text"] = text[:1000]
+        return _message_next(have)
     if kind == "choose_intent":
         chosen = _chosen_option(ctx, state.get("options") or [])
         if chosen is not None:
@@ -1250,6 +1280,34 @@ def _work_report(ctx: Ctx) -> Understood:
     return Intent("monthly_work_report", {"year": ym[0], "month": ym[1]} if ym else {})
 
 
+#: Words that ask for a picture rather than figures; whole words only ("chat" is not "chart").
+_CHART_WORDS = frozenset(
+    {"chart", "charts", "graph", "graphs", "plot", "diagram", "visual", "visualise", "visualize",
+     "picture", "chati", "grafu", "mchoro", "michoro", "picha"}
+)  # fmt: skip
+_MOOD_WORDS = ("mood", "moods", "morale", "wellness", "wellbeing", "feeling", "feel", "hali",
+               "ustawi", "hisia", "morali", "furaha")  # fmt: skip
+#: Intents a request for a chart of a report may be learned as.
+_CHART_LOOKALIKES = frozenset({"work_report", "wellness_summary", "attendance_history"})
+_WEEKS = re.compile(r"\b(?:last|past|wiki)\s+(\d{1,2})(?:\s+(?:weeks?|zilizopita))?\b"
+                    r"|\b(\d{1,2})\s+(?:weeks?|wiki)\b")  # fmt: skip
+
+
+def _asks_for_chart(ctx: Ctx) -> bool:
+    return any(word in _CHART_WORDS for word in ctx.words)
+
+
+def _report_chart(ctx: Ctx) -> Understood:
+    args: dict[str, Any] = {"language": ctx.language}
+    if has_any(ctx.words, _MOOD_WORDS):
+        if (m := _WEEKS.search(ctx.norm)) and 1 <= (weeks := int(m[1] or m[2])) <= 26:
+            args["weeks"] = weeks
+        return Intent("wellness_chart", args)
+    if (ym := resolve_month(ctx.norm, ctx.today)) is not None:
+        args |= {"year": ym[0], "month": ym[1]}
+    return Intent("work_report_chart", args)
+
+
 def _policy(ctx: Ctx) -> Understood:
     return Intent("search_policy", {"query": ctx.text.strip()[:500]})
 
@@ -1282,6 +1340,139 @@ def _hr_case_answer(ctx: Ctx) -> Understood:
         person="|".join(names) or "__any__",
         lookup=("list_hr_cases", {"status": "open"}),
     )
+
+
+#: "tell", "send a message to", "waambie", "tuma ujumbe kwa": what starts a message to staff.
+_MESSAGE_VERB = re.compile(
+    r"\b(?:send|tuma|tumia)\s+(?:out\s+)?(?:a\s+|an\s+)?(?:quick\s+|short\s+)?"
+    r"(?:message|msg|note|notice|announcement|memo|sms|text|ujumbe|meseji|tangazo)"
+    r"(?:\s+(?:to|for|kwa))?"
+    r"|\b(?:broadcast|announce|tangaza|tangazia)(?:\s+(?:to|kwa))?"
+    r"|\b(?:tell|inform|notify|remind|let|message|text|waambie|mwambie|wajulishe|mjulishe|"
+    r"watangazie|wakumbushe|mkumbushe|waeleze|mweleze|ambia)\b",
+    re.IGNORECASE,
+)
+#: Where the audience ends and the message begins: "that", ":", "kwamba", "ati", "saying".
+_MESSAGE_SPLIT = re.compile(
+    r"\s*(?::|\s-\s|\bknow\s+that\b|\bknow\b|\bthat\b|\bkwamba\b|\bkuwa\b|\bati\b|"
+    r"\bsaying\b|\bsema\b|\bya\s+kwamba\b)[\s,]*",
+    re.IGNORECASE,
+)
+_EVERYONE_SAID = re.compile(
+    r"^(?:to\s+|kwa\s+)?(?:everyone|everybody|all\s+(?:the\s+)?(?:staff|employees|workers)|"
+    r"the\s+whole\s+(?:company|staff|organi[sz]ation)|all|"
+    r"wafanyakazi\s+wote|watu\s+wote|wasee\s+wote|kila\s+mtu|kila\s+mfanyakazi|wote|"
+    r"staff\s+wote|(?:the\s+)?staff|wafanyakazi)\b",
+    re.IGNORECASE,
+)
+#: A department or people named by their capitalised name, with the words around it.
+_NAMED_AUDIENCE = re.compile(
+    r"^(?:to\s+|kwa\s+)?(?:the\s+|watu\s+wa\s+|wa\s+|idara\s+ya\s+|team\s+ya\s+|"
+    r"wasee\s+wa\s+)?(?P<name>#?\d{1,9}|[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)"
+    r"(?:\s+(?:team|department|dept|staff|people|section|idara))?\b",
+)
+_MESSAGE_STATUS = re.compile(
+    r"\b(?:status|delivery|deliveries|hali)\s+(?:of|ya)\s+(?:the\s+)?(?:message|ujumbe|msg)"
+    r"\s*#?\s*(?P<id>\d{1,9})\b"
+    r"|\b(?:message|ujumbe)\s*#\s*(?P<id2>\d{1,9})\s+(?:status|delivered|imefika|umefika)"
+)
+
+
+def _clean_audience(said: str) -> str:
+    said = said.strip(" ,.;:!?-\"'“”")
+    if _EVERYONE_SAID.fullmatch(said):
+        return "everyone"
+    if m := _NAMED_AUDIENCE.fullmatch(said):
+        return m["name"]
+    return re.sub(r"^(?:to|kwa|the|watu wa|idara ya)\s+", "", said, flags=re.IGNORECASE)
+
+
+def _message_parts(text: str, *, bare: bool = False) -> tuple[str | None, str | None]:
+    """Who a message is for and what it says, from "tell everyone that …", "waambie watu
+    wa Logistics kikao ni saa nne", "send a message to John: …". `bare`: the text may be
+    only the audience (the answer to "who is it for?")."""
+    text = text.strip()
+    verb = _MESSAGE_VERB.search(text)
+    if verb is None and not bare:
+        return None, None
+    rest = text[verb.end() :].strip() if verb is not None else text
+    rest = re.sub(r"^(?:to|kwa)\s+", "", rest, flags=re.IGNORECASE)
+    to: str | None = None
+    body: str | None = None
+    split = _MESSAGE_SPLIT.search(rest)
+    if split is not None and 0 < len(rest[: split.start()].split()) <= 5:
+        to, body = _clean_audience(rest[: split.start()]), rest[split.end() :]
+    elif (everyone := _EVERYONE_SAID.match(rest)) is not None:
+        to, body = "everyone", rest[everyone.end() :]
+    elif (named := _NAMED_AUDIENCE.match(rest)) is not None:
+        to, body = named["name"], rest[named.end() :]
+    elif bare and 0 < len(rest.split()) <= 4:
+        to, body = _clean_audience(rest), ""
+    elif split is not None and split.start() == 0:
+        body = rest[split.end() :]
+    body = (body or "").strip(" ,;-\"'“”").strip()
+    return (to or None), (body[:1000] or None)
+
+
+def _send_message(ctx: Ctx) -> Understood:
+    to, text = _message_parts(ctx.text)
+    return _message_next({k: v for k, v in (("to", to), ("text", text)) if v})
+
+
+def _message_next(have: dict[str, Any]) -> Understood:
+    if not have.get("to"):
+        return Reply("need_message_to", state={"kind": "message", "have": have})
+    if not have.get("text"):
+        return Reply(
+            "need_message_text", {"to": have["to"]}, state={"kind": "message", "have": have}
+        )
+    return Intent("send_message", {"to": have["to"], "text": have["text"]})
+
+
+def _message_status(ctx: Ctx) -> Understood:
+    m = _MESSAGE_STATUS.search(ctx.norm)
+    if m is None:
+        return Reply("help")
+    return Intent("message_status", {"broadcast_id": int(m["id"] or m["id2"])})
+
+
+_STOP = ("stop", "no more", "don't send", "dont send", "do not send", "turn off", "switch off",
+         "turn them off", "turn it off", "switch them off", "switch it off", "don't want",
+         "mute", "disable", "unsubscribe", "silence", "enough", "acha", "achana", "sitaki",
+         "usinitumie", "usinikumbushe", "zima", "ondoa", "sihitaji", "nimechoka na")  # fmt: skip
+_RESUME = ("start again", "resume", "turn on", "switch on", "unmute", "enable", "send again",
+           "back on", "on again", "turn them on", "turn it on", "switch them on",
+           "bring back", "want the", "washa", "rudisha", "anza tena", "nitumie tena",
+           "nikumbushe tena", "rejesha")  # fmt: skip
+_QUIET_OFF = ("no quiet hours", "remove quiet hours", "remove the quiet hours",
+              "cancel quiet hours", "clear quiet hours", "any time", "anytime", "wakati wowote",
+              "muda wowote", "ondoa muda wa kimya")  # fmt: skip
+_QUIET_SAID = ("quiet", "after", "before", "between", "night", "weekend", "kimya", "baada ya",
+               "kabla ya", "usiku")  # fmt: skip
+_FOR_EVERYONE = ("for everyone", "for all staff", "for the company", "company wide",
+                 "company-wide", "for the whole", "kwa wote", "kwa kila mtu",
+                 "kwa kampuni")  # fmt: skip
+
+
+def _preferences(ctx: Ctx) -> Understood:
+    """ "stop the mood reminders", "nitumie ujumbe kwa SMS", "nothing after 9pm please"."""
+    reminders = reminders_named(ctx.words)
+    resume = has_any(ctx.words, _RESUME)
+    stop = not resume and has_any(ctx.words, _STOP)
+    if ctx.role == "admin" and reminders and (stop or resume) and has_any(ctx.words, _FOR_EVERYONE):
+        return Intent("automation_settings", {"name": reminders[0], "enabled": resume})
+    args: dict[str, Any] = {}
+    if reminders and (stop or resume):
+        args["unmute" if resume else "mute"] = reminders
+    if has_any(ctx.words, _QUIET_OFF):
+        args["no_quiet_hours"] = True
+    elif (hours := quiet_hours(ctx.norm)) is not None:
+        args["quiet_start"], args["quiet_end"] = (f"{t:%H:%M}" for t in hours)
+    elif not args and has_any(ctx.words, _QUIET_SAID) and (stop or "quiet" in ctx.words):
+        return Reply("need_quiet_hours")
+    if (channel := notify_channel(ctx.words)) is not None and not (stop and not args):
+        args["channel"] = channel
+    return Intent("set_preferences", args) if args else Intent("get_preferences", {})
 
 
 def _others_data(ctx: Ctx) -> Understood:
@@ -1342,10 +1533,14 @@ HANDLERS: dict[str, Callable[[Ctx], Understood]] = {
     "team_list": _team,
     "attendance_history": _attendance,
     "work_report": _work_report,
+    "report_chart": _report_chart,
     "policy_question": _policy,
     "ask_hr": _ask_hr,
     "hr_cases": _hr_cases,
     "hr_case_answer": _hr_case_answer,
+    "send_message": _send_message,
+    "message_status": _message_status,
+    "preferences": _preferences,
     "greeting": lambda ctx: (
         Reply("marahaba")
         if has_any(ctx.words, ("shikamoo", "shikamo"))

@@ -7,12 +7,12 @@ arguments with, once the intent is known.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
 from assistant.offline.dates import resolve_month
-from assistant.offline.text import has_any
+from assistant.offline.text import has_any, phrase_at
 
 ISSUE_CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("harassment", ("harassment", "harass", "harassed", "harassing", "bully", "bullying",
@@ -177,3 +177,131 @@ def attendance_window(norm: str, today: date) -> dict[str, Any]:
         last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         return {"start": first.isoformat(), "end": min(last, today).isoformat()}
     return {}
+
+
+# ------------------------------------------------------------------ preferences
+
+#: Channel words, in the order they are tried ("ujumbe mfupi" is an SMS).
+NOTIFY_CHANNELS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("whatsapp", ("whatsapp", "whats app", "wasap", "watsap", "wa")),
+    ("telegram", ("telegram", "tg")),
+    ("email", ("email", "e-mail", "mail", "barua pepe", "inbox")),
+    ("sms", ("sms", "text message", "text messages", "texts", "ujumbe mfupi", "meseji", "sms's")),
+    ("web", ("in-app", "in app", "the app", "web", "website", "browser", "tovuti")),
+)  # fmt: skip
+
+#: The reminders a person may turn off for themselves, and the words that name them.
+REMINDERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("mood_invitation", ("mood", "moods", "wellness", "check in", "check-in", "checkin",
+                         "hisia", "hali yangu", "ninavyojisikia", "feeling", "feelings")),
+    ("clock_out_reminder", ("clock out", "clock-out", "clockout", "kutoka", "signing out",
+                            "sign out", "kutoka kazini")),
+    ("midday_check", ("midday", "mid day", "absent", "absence", "mchana", "sijafika",
+                      "not clocked in", "haujaingia")),
+    ("late_digest", ("late", "lateness", "digest", "waliochelewa", "kuchelewa", "latecomers")),
+)  # fmt: skip
+_ALL_REMINDERS = ("all reminders", "all the reminders", "every reminder", "any reminders",
+                  "all notifications", "all automatic", "vikumbusho vyote", "reminders zote",
+                  "zote")  # fmt: skip
+
+_SW_HOURS = {"moja": 1, "mbili": 2, "tatu": 3, "nne": 4, "tano": 5, "sita": 6, "saba": 7,
+             "nane": 8, "tisa": 9, "kumi": 10, "kumi na moja": 11, "kumi na mbili": 12}  # fmt: skip
+_SW_HOUR_WORD = "|".join(sorted(_SW_HOURS, key=len, reverse=True))
+#: "9pm", "9:30 pm", "21:00", "saa tatu usiku", "saa 3 usiku", "saa kumi na moja jioni".
+_TIME_OF_DAY = re.compile(
+    r"\bsaa\s+(?P<sw>" + _SW_HOUR_WORD + r"|\d{1,2})(?:[:.](?P<swmin>\d{2}))?"
+    r"(?:\s+(?:za\s+|ya\s+)?(?P<part>asubuhi|mchana|jioni|usiku))?\b"
+    r"|\b(?P<h12>\d{1,2})(?:[:.](?P<m12>\d{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)"
+    r"|\b(?P<h24>[01]?\d|2[0-3])[:.h](?P<m24>[0-5]\d)\b"
+    r"|\b(?P<word>midnight|noon|usiku wa manane)\b"
+)
+_RANGE_CUE = re.compile(
+    r"\b(?:between|from|to|till|until|and|kati|kuanzia|toka|tangu|hadi|mpaka|na)\b|-"
+)
+_AFTER = re.compile(r"\b(?:after|past|from|baada\s+ya|kuanzia|kutoka)\s+")
+_BEFORE = re.compile(r"\b(?:before|until|till|kabla\s+ya|mpaka|hadi)\s+")
+#: Quiet hours from only one end: the other is the usual night.
+DEFAULT_QUIET = (time(21, 0), time(7, 0))
+
+
+def _swahili_clock(hour: int, minute: int, part: str | None) -> time | None:
+    """East African time ("saa tatu" is 9 o'clock) to the 24-hour clock."""
+    if not 1 <= hour <= 12:
+        return None
+    western = (hour + 6) % 12 or 12  # saa moja -> 7, saa sita -> 12
+    if part in ("jioni", "mchana") and western != 12 and western < 7:
+        western += 12  # saa kumi jioni -> 16, saa saba mchana -> 13
+    elif part in ("jioni", "usiku") and 7 <= western < 12:
+        western += 12  # saa moja jioni -> 19, saa tatu usiku -> 21
+    elif part == "usiku" and western == 12:
+        western = 0  # saa sita usiku: midnight
+    elif part is None and western < 6:
+        western += 12  # "saa kumi" without a part: the afternoon
+    return time(western % 24, minute)
+
+
+def _as_time(m: re.Match[str]) -> time | None:
+    try:
+        if m["sw"]:
+            hour = _SW_HOURS.get(m["sw"]) or int(m["sw"])
+            return _swahili_clock(hour, int(m["swmin"] or 0), m["part"])
+        if m["h12"]:
+            hour = int(m["h12"])
+            if not 1 <= hour <= 12:
+                return None
+            pm = m["ampm"].startswith("p")
+            return time(hour % 12 + (12 if pm else 0), int(m["m12"] or 0))
+        if m["h24"]:
+            return time(int(m["h24"]), int(m["m24"]))
+    except ValueError:
+        return None
+    return time(12, 0) if m["word"] == "noon" else time(0, 0)
+
+
+def time_of_day(text: str) -> time | None:
+    """The first time of day in `text` (already normalised), or None."""
+    m = _TIME_OF_DAY.search(text)
+    return _as_time(m) if m is not None else None
+
+
+def quiet_hours(norm: str) -> tuple[time, time] | None:
+    """The quiet hours a message sets: "nothing between 8pm and 6:30am", "don't text me after
+    9pm" (until 07:00), "usinitumie kabla ya saa moja asubuhi" (from 21:00)."""
+    found = list(_TIME_OF_DAY.finditer(norm))
+    if len(found) >= 2 and _RANGE_CUE.search(norm[found[0].end() : found[1].start()]):
+        start, end = _as_time(found[0]), _as_time(found[1])
+        if start is not None and end is not None and start != end:
+            return start, end
+    for cue, default in ((_AFTER, 1), (_BEFORE, 0)):
+        for m in cue.finditer(norm):
+            said = _TIME_OF_DAY.match(norm, m.end())
+            if said is None or (t := _as_time(said)) is None:
+                continue
+            other = DEFAULT_QUIET[default]
+            if other == t:
+                other = time(6, 0) if default else time(22, 0)
+            return (t, other) if default else (other, t)
+    return None
+
+
+_NOT_BY = re.compile(r"\b(?:no|not|without|bila|stop|acha|usinitumie)\s+(?:\w+\s+)?$")
+
+
+def notify_channel(words: list[str]) -> str | None:
+    """The notification channel a message names, if exactly one and not refused ("no sms
+    after 8pm" is about quiet hours, not a channel)."""
+    named = []
+    for channel, said in NOTIFY_CHANNELS:
+        for phrase in said:
+            at = phrase_at(words, phrase)
+            if at is not None and not _NOT_BY.search(" ".join(words[:at]) + " "):
+                named.append(channel)
+                break
+    return named[0] if len(named) == 1 else None
+
+
+def reminders_named(words: list[str]) -> list[str]:
+    """The reminders a message names; every one of them for "all reminders"."""
+    if has_any(words, _ALL_REMINDERS):
+        return [name for name, _ in REMINDERS]
+    return [name for name, said in REMINDERS if has_any(words, said)]

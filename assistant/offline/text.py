@@ -57,14 +57,20 @@ def word_matches(token: str, word: str) -> bool:
     return _within_one(token, word)
 
 
-def has_phrase(words: list[str], phrase: str) -> bool:
-    """Whether the consecutive words of `phrase` occur in `words`, typos tolerated per word."""
+def phrase_at(words: list[str], phrase: str) -> int | None:
+    """Where the consecutive words of `phrase` first occur in `words` (typos tolerated per
+    word), or None."""
     parts = phrase.split()
     n = len(parts)
     for start in range(len(words) - n + 1):
         if all(word_matches(words[start + k], parts[k]) for k in range(n)):
-            return True
-    return False
+            return start
+    return None
+
+
+def has_phrase(words: list[str], phrase: str) -> bool:
+    """Whether the consecutive words of `phrase` occur in `words`, typos tolerated per word."""
+    return phrase_at(words, phrase) is not None
 
 
 def has_any(words: list[str], phrases: tuple[str, ...] | list[str]) -> bool:

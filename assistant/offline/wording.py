@@ -45,6 +45,11 @@ EN_ACTIONS = {
     "wellness_summary": "see the wellness summary",
     "ask_hr": "pass questions to hr",
     "search_policy": "search the policies",
+    "work_report_chart": "see charts of your team's work report",
+    "wellness_chart": "see the wellness chart",
+    "send_message": "send messages to staff",
+    "message_status": "see how a message to staff was delivered",
+    "automation_settings": "change the employer's automations",
 }
 SW_ACTIONS = {
     "approve_leave": "kuamua maombi ya likizo",
@@ -53,6 +58,11 @@ SW_ACTIONS = {
     "wellness_summary": "kuona muhtasari wa ustawi",
     "ask_hr": "kupeleka maswali kwa hr",
     "search_policy": "kutafuta katika sera",
+    "work_report_chart": "kuona chati za ripoti ya kazi ya timu",
+    "wellness_chart": "kuona chati ya ustawi",
+    "send_message": "kutuma ujumbe kwa wafanyakazi",
+    "message_status": "kuona jinsi ujumbe kwa wafanyakazi ulivyofika",
+    "automation_settings": "kubadilisha mipangilio ya kampuni ya vikumbusho",
 }
 _FORBIDDEN_CODES = frozenset(
     {"forbidden", "own_request", "not_your_team", "not_your_request", "own_payslips_only"}
@@ -111,6 +121,9 @@ def word_result(tool: str, data: Any, status: str, lang: str, timezone: str) -> 
         text = str(summary) if summary else "Done."
         if tool == "fetch_payslip" and data.get("pdf_url") and data["pdf_url"] not in text:
             text += f" PDF: {data['pdf_url']}"
+        text += _chart_links(data, lang)
+        if tool == "send_message" and data.get("broadcast_id"):
+            text = f"Sent. {text} Ask “status of message {data['broadcast_id']}” for deliveries."
         return text
     try:
         worded = _SWAHILI.get(tool, _sw_generic)(data, timezone)
@@ -262,9 +275,109 @@ def word_preview(tool: str, data: dict[str, Any], lang: str) -> str | None:
                 f"({data.get('employee_name', '')}, {kind} "
                 f"{_sw_span(data['start_date'], data['end_date'])})."
             )
+        if tool == "send_message":
+            return (
+                f"Ujumbe kwa {_sw_audience(data)} (watu {data['recipients']}): "
+                f"“{_short(data['text'])}”"
+            )
     except (KeyError, TypeError, ValueError, InvalidOperation):
         return None
     return None
+
+
+def _sw_audience(data: dict[str, Any]) -> str:
+    if data["audience"] == "everyone":
+        return "wote"
+    if data["audience"] == "department":
+        name = str(data["audience_name"]).removeprefix("the ").removesuffix(" department")
+        return f"idara ya {name}"
+    return str(data["audience_name"])
+
+
+def _short(text: str, most: int = 120) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= most else flat[: most - 1].rstrip() + "…"
+
+
+def _sw_message_sent(data: dict[str, Any], tz: str) -> str:
+    return (
+        f"Nimetuma ujumbe #{data['broadcast_id']} kwa {_sw_audience(data)} "
+        f"(watu {data['recipients']}). Uliza “hali ya ujumbe {data['broadcast_id']}” "
+        "kuona umefika kwa wangapi."
+    )
+
+
+_SW_CHANNELS = {"sms": "SMS", "whatsapp": "WhatsApp", "telegram": "Telegram",
+                "email": "barua pepe", "web": "programu ya wavuti"}  # fmt: skip
+_SW_REMINDERS = {
+    "late_digest": "muhtasari wa waliochelewa",
+    "midday_check": "ukaguzi wa mchana",
+    "clock_out_reminder": "kikumbusho cha kutoka kazini",
+    "mood_invitation": "mwaliko wa kila wiki wa hisia",
+}
+
+
+def _sw_preferences(data: dict[str, Any], tz: str) -> str:
+    now = _SW_CHANNELS.get(data["channel_now"], data["channel_now"])
+    where = (
+        f"Arifa zako zinatumwa kwa {now}"
+        if data["channel"] != "default"
+        else f"Arifa zako zinatumwa kwa programu ya mazungumzo uliyotumia mwisho (sasa {now})"
+    )
+    quiet = (
+        f"muda wa kimya {str(data['quiet_start'])[:5]}–{str(data['quiet_end'])[:5]}"
+        if data.get("quiet_start") and data.get("quiet_end")
+        else "hakuna muda wa kimya"
+    )
+    muted = ", ".join(_SW_REMINDERS.get(n, n) for n in data.get("muted") or []) or "hakuna"
+    return f"{where}; {quiet}; vikumbusho vilivyozimwa: {muted}."
+
+
+def _sw_message_status(data: dict[str, Any], tz: str) -> str:
+    return (
+        f"Ujumbe #{data['broadcast_id']} kwa watu {data['recipients']}: umefika kwa "
+        f"{data['delivered']}, umetumwa kwa {data['sent']}, bado {data['pending']}, "
+        f"umeshindwa {data['failed']}."
+    )
+
+
+#: The links a chart tool returns, and how each is introduced.
+_CHART_LINKS = {
+    "chart_url": ("Chart", "Chati"),
+    "lateness_chart_url": ("Late arrivals by month", "Kuchelewa kwa kila mwezi"),
+}
+
+
+def _chart_links(data: dict[str, Any], lang: str) -> str:
+    """The chart links of a result, one a line, in the user's language."""
+    lines = [
+        f"{words[lang == 'sw']}: {data[key]}"
+        for key, words in _CHART_LINKS.items()
+        if isinstance(data.get(key), str)
+    ]
+    return "\n" + "\n".join(lines) if lines else ""
+
+
+def _sw_work_chart(data: dict[str, Any], tz: str) -> str:
+    return (
+        f"Ripoti ya kazi ya {SW_MONTHS[int(data['month']) - 1]} {data['year']}: watu "
+        f"{data['people']} walihudhuria, saa {_num(data['hours_worked'])} kwa jumla, kuchelewa "
+        f"mara {data['late_arrivals']}. Viungo vinafanya kazi kwa dakika 30."
+        + _chart_links(data, "sw")
+    )
+
+
+def _sw_wellness_chart(data: dict[str, Any], tz: str) -> str:
+    latest = data.get("latest_average")
+    figures = (
+        f"wastani wa wiki ya karibuni ni {_num(latest)}/5."
+        if latest is not None
+        else "hakuna wiki yenye majibu ya kutosha kuonyeshwa."
+    )
+    return (
+        f"Hali ya wafanyakazi kwa wiki (bila majina; vikundi vya watu chini ya 5 haviwekwi): "
+        f"{figures} Kiungo kinafanya kazi kwa dakika 30." + _chart_links(data, "sw")
+    )
 
 
 def _sw_decided(data: dict[str, Any], tz: str) -> str:
@@ -454,6 +567,12 @@ _SWAHILI = {
     "submit_review": _sw_review,
     "list_reviews": _sw_reviews,
     "list_employees": _sw_people,
+    "work_report_chart": _sw_work_chart,
+    "wellness_chart": _sw_wellness_chart,
     "list_leave_types": _sw_leave_types,
     "ask_hr": _sw_ask_hr,
+    "send_message": _sw_message_sent,
+    "get_preferences": _sw_preferences,
+    "set_preferences": _sw_preferences,
+    "message_status": _sw_message_status,
 }

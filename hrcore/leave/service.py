@@ -279,7 +279,7 @@ def _lock_employee_balance(
     return employee, balance
 
 
-def _approvers(session: Session, employee: User) -> list[User]:
+def approvers(session: Session, employee: User) -> list[User]:
     """The direct supervisor, else every active hr user (else the admins)."""
     if employee.reports_to_id is not None:
         supervisor = session.get(User, employee.reports_to_id)
@@ -488,7 +488,7 @@ def request_leave(
     session.add(request)
     session.flush()
     text = f"{employee.full_name} asked for {describe_request(request)}. Request #{request.id}."
-    for approver in _approvers(session, employee):
+    for approver in approvers(session, employee):
         notify(session, approver, kind="leave.requested", text=text)
     session.flush()
     return request
@@ -588,7 +588,7 @@ def cancel_leave(
     text = (
         f"{employee.full_name} withdrew their request #{request.id}: {describe_request(request)}."
     )
-    for approver in _approvers(session, employee):
+    for approver in approvers(session, employee):
         notify(session, approver, kind="leave.cancelled", text=text)
     session.flush()
     return request

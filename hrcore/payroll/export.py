@@ -6,8 +6,6 @@ Both files end with a TOTAL row. Money is written as plain decimals with two pla
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Literal
@@ -21,6 +19,7 @@ from hrcore.payroll.models import PayrollRun, Payslip, RunStatus
 from hrcore.payroll.pdf import staff_number
 from hrcore.payroll.service import month_label, run_payslips
 from hrcore.people.service import get_organization
+from hrcore.spreadsheet import safe_cell, write_csv
 from hrcore.tenancy import get_for_org
 
 ExportFormat = Literal["bank", "statutory"]
@@ -81,27 +80,13 @@ def _money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def _write(header: list[str], rows: list[list[str]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
-def _safe(text: str | None) -> str:
-    # A cell starting with =, +, - or @ is run as a formula by spreadsheets.
-    value = text or ""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
 def bank_csv(run: PayrollRun, payslips: list[Payslip]) -> str:
     """One payment per employee: staff number, name, bank account, net pay, reference."""
     rows = [
         [
             staff_number(p.employee_id),
-            _safe(p.employee_name),
-            _safe(p.bank_account),
+            safe_cell(p.employee_name),
+            safe_cell(p.bank_account),
             p.currency,
             _money(p.net_pay),
             reference(run, p),
@@ -110,7 +95,7 @@ def bank_csv(run: PayrollRun, payslips: list[Payslip]) -> str:
     ]
     total = sum((p.net_pay for p in payslips), Decimal(0))
     rows.append(["TOTAL", f"{len(payslips)} employees", "", run.currency, _money(total), ""])
-    return _write(list(BANK_COLUMNS), rows)
+    return write_csv(list(BANK_COLUMNS), rows)
 
 
 def statutory_csv(country: str, payslips: list[Payslip]) -> str:
@@ -125,12 +110,12 @@ def statutory_csv(country: str, payslips: list[Payslip]) -> str:
         rows.append(
             [
                 staff_number(payslip.employee_id),
-                _safe(payslip.employee_name),
+                safe_cell(payslip.employee_name),
                 *map(_money, values),
             ]
         )
     rows.append(["TOTAL", f"{len(payslips)} employees", *map(_money, totals)])
-    return _write(header, rows)
+    return write_csv(header, rows)
 
 
 @audited("payroll.export", target_type="payroll_run", target_arg="run_id")

@@ -43,10 +43,12 @@ from sqlalchemy.orm import Session
 
 from hrcore.actor import Actor, Channel, Permission, Scope
 from hrcore.audit import audited
+from hrcore.automations.texts import say
 from hrcore.calendar import is_working_day, working_days
 from hrcore.clock import local_today, now
 from hrcore.errors import Conflict, Forbidden, HRError, Invalid, NotFound
 from hrcore.leave.models import LeaveRequest, LeaveStatus, LeaveType
+from hrcore.notifications.service import notify_once
 from hrcore.payroll import engine
 from hrcore.payroll.engine import Deduction, Earning, Line, money
 from hrcore.payroll.models import PayrollRun, Payslip, RunKind, RunStatus, SalaryStructure
@@ -578,6 +580,19 @@ def _finalize(session: Session, actor: Actor, run: PayrollRun) -> None:
     run.finalized_at = now()
     run.finalized_by_id = actor.user_id
     session.flush()
+    _tell_payslips_ready(session, run)
+
+
+def _tell_payslips_ready(session: Session, run: PayrollRun) -> None:
+    """ "Your payslip is ready", once per person and run (a correction is told again)."""
+    label = month_label(run.month)
+    for payslip in session.scalars(select(Payslip).where(Payslip.run_id == run.id)):
+        employee = session.get(User, payslip.employee_id)
+        if employee is None or not employee.is_active:
+            continue
+        text = say("payslip_ready", employee.language, month=label)
+        key = f"payslip_ready:{run.id}:{employee.id}"
+        notify_once(session, employee, key=key, kind="payslip_ready", text=text)
 
 
 @audited("payroll.run_read", target_type="payroll_run", target_arg="run_id")

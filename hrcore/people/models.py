@@ -18,10 +18,12 @@ from sqlalchemy import (
     String,
     Time,
     UniqueConstraint,
+    text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hrcore.actor import Role
+from hrcore.actor import Channel, Role
 from hrcore.db import Base
 from hrcore.types import Created, IntPK, OrgScoped
 
@@ -111,6 +113,17 @@ class User(OrgScoped, Created, Base):
     # Wrong PINs in a row; at PIN_ATTEMPTS phone access is locked until `pin_locked_until`.
     pin_failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     pin_locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Where notifications go (None: the default, see notifications.preferred_channel).
+    notify_channel: Mapped[Channel | None] = mapped_column(
+        Enum(Channel, native_enum=False, length=16)
+    )
+    #: Nothing that can wait is sent between these local times (both set, or neither).
+    quiet_start: Mapped[time | None] = mapped_column(Time)
+    quiet_end: Mapped[time | None] = mapped_column(Time)
+    #: Automations this person asked not to hear from ("mood_invitation").
+    muted_automations: Mapped[list[str]] = mapped_column(
+        JSONB, default=list, server_default=text("'[]'::jsonb")
+    )
 
     organization: Mapped[Organization] = relationship()
     department: Mapped[Department | None] = relationship()

@@ -276,3 +276,50 @@ def redis_server() -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@contextmanager
+def redis_server_on(port: int) -> Iterator[str]:
+    """A `redis-server` on a given loopback port, with no persistence; its URL.
+
+    For a Redis that stops and starts again at the same address (what a restart looks
+    like to its clients): each start is empty, as after a crash without persistence.
+    Skipped or failed without the binary, as `redis_server`.
+    """
+    binary = shutil.which("redis-server")
+    if binary is None:
+        message = "redis-server is not installed (apt-get install redis-server)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    import redis
+
+    url = f"redis://127.0.0.1:{port}/0"
+    with tempfile.TemporaryDirectory(prefix="ajira-redis-") as data:
+        process = subprocess.Popen(  # noqa: S603
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", data],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            client = redis.Redis.from_url(url)
+
+            def answers() -> bool:
+                if process.poll() is not None:
+                    pytest.fail(f"redis-server could not start on port {port}")
+                try:
+                    return bool(client.ping())
+                except redis.ConnectionError:
+                    return False
+
+            wait_for(answers, timeout=10)
+            client.close()
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -1,0 +1,1 @@
+"""Scheduled HR automations: digests, reminders, escalations and invitations."""
