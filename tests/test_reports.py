@@ -322,6 +322,17 @@ def test_the_svg_chart_names_the_people_and_the_month_in_their_language(
     assert "Saa za kazi, Oktoba 2026" in swahili
 
 
+def test_a_month_nobody_worked_says_so_instead_of_empty_bars(
+    client: TestClient, world: World
+) -> None:
+    headers = world.headers("hr")
+    words = _svg_text(client.get(f"{API}/work/2026/8/chart.svg", headers=headers).content)
+    assert "No hours recorded this month" in words
+    assert "Wanjiku Njeri" not in words
+    swahili = client.get(f"{API}/work/2026/8/chart.svg?lang=sw", headers=headers).content
+    assert "Hakuna saa za kazi zilizorekodiwa mwezi huu" in _svg_text(swahili)
+
+
 def test_the_chart_speaks_the_users_own_language_by_default(
     client: TestClient, world: World, session: Session
 ) -> None:

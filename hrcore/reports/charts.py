@@ -126,8 +126,8 @@ def work_chart(report: WorkReport, *, language: Language, fmt: ChartFormat) -> b
     with _figure(height) as figure:
         ax = figure.add_subplot()
         _titles(figure, ax, title, note)
-        if not shown:
-            _empty(ax, say("nobody", language))
+        if not shown or not any(r.hours_worked for r in shown):
+            _empty(ax, say("no_hours" if shown else "nobody", language))
             return _render(figure, fmt)
         worked = [float(r.hours_worked) for r in shown]
         rows = range(len(shown))

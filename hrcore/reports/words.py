@@ -37,6 +37,10 @@ _TEXTS: dict[str, dict[Language, str]] = {
         "sw": "{shown} wenye saa nyingi zaidi; {more} zaidi kwenye ripoti ya CSV",
     },
     "nobody": {"en": "No one to report on", "sw": "Hakuna wa kuripoti"},
+    "no_hours": {
+        "en": "No hours recorded this month",
+        "sw": "Hakuna saa za kazi zilizorekodiwa mwezi huu",
+    },
     "lateness_title": {
         "en": "Late arrivals, {first} to {last}",
         "sw": "Kuchelewa kufika kazini, {first} hadi {last}",
