@@ -19,7 +19,7 @@ export AJIRA_DATA_DIR
 help:
 	@echo "make run    start the demo on http://$(HOST):$(PORT) (embedded database in $(AJIRA_DATA_DIR)/)"
 	@echo "make test   format check, lint, import contracts, then the test suite"
-	@echo "make lint   format check, lint and import contracts only"
+	@echo "make lint   format check, lint, import contracts, bandit and pip-audit only"
 	@echo "make fmt    format the code and apply safe lint fixes"
 	@echo "make bench  run every bench/*.py"
 	@echo "make lock   regenerate constraints.txt from a fresh virtualenv"
@@ -52,6 +52,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/supply_chain.py
 
 fmt: $(DEV_STAMP)
 	$(BIN)/ruff format .

@@ -260,7 +260,7 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
         revision = _migrate()
         out().print(f"[green]Database at revision[/] {revision}")
         _seed()
-        url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
+        url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104 - a URL to print, not a bind  # nosec B104
         for table in _logins_tables():
             out().print(table)
         password = get_settings().demo_password

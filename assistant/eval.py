@@ -50,7 +50,7 @@ from tools.registry import all_tools, run_tool
 DEFAULT_SCENARIOS = Path(__file__).parent / "scenarios"
 #: Written by someone who never read the offline model; never tuned on (see its header).
 HELD_OUT = Path(__file__).resolve().parents[1] / "evals" / "heldout"
-EVAL_PASSWORD = "eval-pass-2026"  # noqa: S105 - demo people in a rolled-back database
+EVAL_PASSWORD = "eval-pass-2026"  # noqa: S105 - demo people, rolled back  # nosec B105
 _PLACEHOLDER = re.compile(r"\{(\w+)\.(\w+)\}")
 _CONFIRM_WORDS = {
     ("yes", "en"): "yes",
@@ -392,7 +392,7 @@ def _snapshot(conn: Connection) -> dict[str, str]:
             "t::text" if table.name != "users" else "(t.id, t.role, t.is_active, t.pin_hash)::text"
         )
         parts.append(
-            f"SELECT '{table.name}' AS name, count(*) || ':' || "  # noqa: S608 - our own names
+            f"SELECT '{table.name}' AS name, count(*) || ':' || "  # noqa: S608 - our own names  # nosec B608
             f"coalesce(md5(string_agg({row}, '|' ORDER BY {row})), '') AS digest "
             f"FROM {table.name} t"
         )

@@ -373,7 +373,7 @@ def _ensure_last_month_attendance(
         return 0
 
     # Reproducible sample data, not secrets: a seeded generator is what we want here.
-    rng = random.Random(f"{ATTENDANCE_SEED}:{first:%Y-%m}:{user.email}")  # noqa: S311
+    rng = random.Random(f"{ATTENDANCE_SEED}:{first:%Y-%m}:{user.email}")  # noqa: S311  # nosec B311
     records = []
     for day in _working_days_in(org.country, first, last):
         if day < user.hire_date:

@@ -192,7 +192,7 @@ def _rankings(
     if parts:
         ctes = ", ".join(f"{kind} AS ({sql})" for kind, sql in parts)
         union = " UNION ALL ".join(
-            f"SELECT '{kind}' AS kind, id, score, pos FROM {kind}"  # noqa: S608
+            f"SELECT '{kind}' AS kind, id, score, pos FROM {kind}"  # noqa: S608  # nosec B608
             for kind, _ in parts
         )
         # Only this module's constant SQL is joined; every value is a bound parameter.
