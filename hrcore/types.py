@@ -9,7 +9,6 @@ from sqlalchemy import BigInteger, DateTime, ForeignKey, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 IntPK = Annotated[int, mapped_column(BigInteger, primary_key=True)]
-Timestamp = Annotated[datetime, mapped_column(DateTime(timezone=True))]
 
 
 class OrgScoped:

@@ -1,1 +1,1 @@
-"""knowledge layer (see DESIGN.md)."""
+"""Policy documents: ingest, chunking, embeddings and hybrid search, within one employer."""

@@ -118,7 +118,7 @@ def client(app: FastAPI, session: Session) -> Iterator[TestClient]:
 
 @dataclass
 class Demo:
-    """The demo employer's people (DESIGN.md), built with factories."""
+    """The demo employer's people (as `ajira seed-demo` creates them), built with factories."""
 
     mary: User
     john: User

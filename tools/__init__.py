@@ -1,1 +1,1 @@
-"""tools layer (see DESIGN.md)."""
+"""Typed HR tools: one declaration per action, shared by the assistant, REST and USSD."""
