@@ -1,16 +1,17 @@
-"""Africa's Talking callbacks: inbound SMS and SMS delivery reports.
+"""Africa's Talking callbacks: inbound SMS and SMS delivery reports, and their guard.
 
-A public webhook (Africa's Talking signs nothing): each address is rate-limited, and a
-report only names a provider message id, which is unguessable.
+Public webhooks (Africa's Talking signs nothing): with `AT_CALLBACK_TOKEN` set, a callback
+must carry `?token=`, and one that does is the gateway, never limited per address; others
+are rate-limited per address. A report only names a provider message id, unguessable.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import anyio
 import structlog
-from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -19,7 +20,7 @@ from pydantic import BaseModel
 import channels.delivery  # noqa: F401
 from api.deps import ClientAddress
 from api.errors import problem, problem_responses
-from channels.africastalking import delivery_reports, sms
+from channels.africastalking import callbacks, delivery_reports, sms
 from hrcore import ratelimit
 from hrcore.config import get_settings
 from hrcore.db import unit_of_work
@@ -42,6 +43,37 @@ _REPORT_SCHEMA = {
         "retryCount": {"type": "string", "pattern": "^[0-9]+$"},
     },
 }
+
+
+Token = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="Required when the server sets AT_CALLBACK_TOKEN: register the callback "
+        "URL with it.",
+    ),
+]
+
+
+def guard(client: str, token: str | None) -> Response | None:
+    """Let Africa's Talking's callback through, or say why not (a 429 raised, a 403 answered).
+
+    Every caller's screens and texts reach us from Africa's Talking's few gateway
+    addresses, so a callback that shows the configured token is not counted against its
+    address: at 08:00 one address carries a whole workforce clocking in. Without the
+    token, it is a stranger's request, limited per address before the token is judged.
+    """
+    if callbacks.from_gateway(token):
+        return None
+    ratelimit.hit(
+        get_settings().webhook_limit,
+        "webhook",
+        ratelimit.private(client),
+        message="Too many callbacks from this address; slow down.",
+    )
+    if not callbacks.token_ok(token):
+        return problem(403, "invalid_callback_token", "The callback token is missing or wrong.")
+    return None
 
 
 class Received(BaseModel):
@@ -67,19 +99,18 @@ def _record(report: delivery_reports.DeliveryReport) -> bool:
     summary="Africa's Talking SMS delivery report",
     operation_id="africastalking_sms_delivery",
     response_model=Received,
-    responses=problem_responses(400, 429),
+    responses=problem_responses(400, 403, 429),
     openapi_extra={
         "requestBody": {"required": True, "content": {_FORM: {"schema": _REPORT_SCHEMA}}}
     },
 )
-async def sms_delivery_report(request: Request, client: ClientAddress) -> Response:
+async def sms_delivery_report(
+    request: Request, client: ClientAddress, token: Token = None
+) -> Response:
     """Update the notification the report is about (form-encoded, as Africa's Talking posts)."""
-    ratelimit.hit(
-        get_settings().webhook_limit,
-        "webhook",
-        ratelimit.private(client),
-        message="Too many callbacks from this address; slow down.",
-    )
+    refused = guard(client, token)
+    if refused is not None:
+        return refused
     try:
         form = await request.form()
         report = delivery_reports.parse(form)
@@ -120,19 +151,16 @@ async def _handle_sms(form: dict[str, str]) -> None:
     summary="Africa's Talking inbound SMS",
     operation_id="africastalking_sms_inbound",
     response_model=Received,
-    responses=problem_responses(400, 429),
+    responses=problem_responses(400, 403, 429),
     openapi_extra={"requestBody": {"required": True, "content": {_FORM: {"schema": _SMS_SCHEMA}}}},
 )
 async def sms_inbound(
-    request: Request, client: ClientAddress, background: BackgroundTasks
+    request: Request, client: ClientAddress, background: BackgroundTasks, token: Token = None
 ) -> Response:
     """Acknowledged at once; the assistant answers by SMS through the outbox."""
-    ratelimit.hit(
-        get_settings().webhook_limit,
-        "webhook",
-        ratelimit.private(client),
-        message="Too many callbacks from this address; slow down.",
-    )
+    refused = guard(client, token)
+    if refused is not None:
+        return refused
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     try:
         sms.parse(form)

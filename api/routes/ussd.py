@@ -1,7 +1,7 @@
 """Africa's Talking USSD callbacks: one screen per request, and the end-of-session report.
 
-Public webhooks: Africa's Talking signs nothing, so each address is rate-limited and, with
-`AT_CALLBACK_TOKEN` set, a callback must carry `?token=` (restrict the route to AT's
+Public webhooks, guarded as every Africa's Talking callback (`channels_at.guard`): with
+`AT_CALLBACK_TOKEN` set a callback must carry `?token=` (restrict the route to AT's
 addresses at the proxy as well). Malformed forms are a 400 problem; everything a caller
 can type is a screen.
 """
@@ -9,18 +9,18 @@ can type is a screen.
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import anyio
 import structlog
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 
 from api.deps import ClientAddress
 from api.errors import PROBLEM_JSON, problem, problem_responses
+from api.routes.channels_at import Token, guard
 from channels.africastalking import ussd
-from hrcore import ratelimit
 from hrcore.config import get_settings
 
 log = structlog.get_logger("ajira.channels")
@@ -77,32 +77,11 @@ _SCREEN: dict[int | str, dict[str, Any]] = {
     }
 }
 
-Token = Annotated[
-    str | None,
-    Query(
-        max_length=200,
-        description="Required when the server sets AT_CALLBACK_TOKEN: register the callback "
-        "URL with it.",
-    ),
-]
-
 
 class UssdEventReceived(BaseModel):
     """The end-of-session report was recorded."""
 
     status: Literal["received"] = "received"
-
-
-def _guard(client: str, token: str | None) -> Response | None:
-    ratelimit.hit(
-        get_settings().webhook_limit,
-        "webhook",
-        ratelimit.private(client),
-        message="Too many callbacks from this address; slow down.",
-    )
-    if not ussd.token_ok(token):
-        return problem(403, "invalid_callback_token", "The callback token is missing or wrong.")
-    return None
 
 
 @router.post(
@@ -117,7 +96,7 @@ def _guard(client: str, token: str | None) -> Response | None:
 )
 async def ussd_screen(request: Request, client: ClientAddress, token: Token = None) -> Response:
     """Answer one USSD screen (form-encoded, as Africa's Talking posts it) as `text/plain`."""
-    refused = _guard(client, token)
+    refused = guard(client, token)
     if refused is not None:
         return refused
     try:
@@ -143,7 +122,7 @@ async def ussd_session_end(
     request: Request, client: ClientAddress, token: Token = None
 ) -> Response:
     """Record how a session ended: status, duration, hops, error (never the caller's input)."""
-    refused = _guard(client, token)
+    refused = guard(client, token)
     if refused is not None:
         return refused
     try:

@@ -11,8 +11,7 @@ answer is plain text: `CON ` and a screen that waits for input, or `END ` and a 
   the previous text, which may itself hold a `*` on a free-text screen; when a network
   resends the first request or the whole input from an earlier point, the menu goes back
   to the state it had there and plays the rest.
-- AT does not sign these callbacks. In production restrict the route to AT's addresses at
-  the proxy, or set `AT_CALLBACK_TOKEN` and register the callback URL with `?token=...`.
+- AT does not sign these callbacks: see `callbacks` for the token their URLs carry.
 """
 
 from __future__ import annotations
@@ -26,11 +25,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
 from typing import Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.orm import Session
 
 from channels import gsm, pipeline
@@ -61,31 +57,6 @@ MAX_REPLAY = 8
 _SESSION_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 _NETWORK = re.compile(r"^[0-9]{0,10}$")
 _STATUS = re.compile(r"^[A-Za-z]{1,16}$")
-
-
-class UssdSettings(BaseSettings):
-    """The USSD callback's own settings."""
-
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
-
-    #: When set, callbacks must carry `?token=` with this value (AT signs nothing).
-    callback_token: str | None = Field(
-        default=None, repr=False, validation_alias="AT_CALLBACK_TOKEN"
-    )
-
-
-@lru_cache
-def get_ussd_settings() -> UssdSettings:
-    """The process-wide USSD settings, read once."""
-    return UssdSettings()
-
-
-def token_ok(given: str | None) -> bool:
-    """Whether a callback carries the configured token (any callback, when none is set)."""
-    expected = get_ussd_settings().callback_token
-    if not expected:
-        return True
-    return hmac.compare_digest((given or "").encode(), expected.encode())
 
 
 class MalformedCallback(ValueError):

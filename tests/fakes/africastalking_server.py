@@ -121,9 +121,9 @@ def _handler(state: FakeAfricasTalking) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def running() -> Iterator[FakeAfricasTalking]:
-    """Serve the stand-in on a free loopback port for the block."""
-    state = FakeAfricasTalking()
+def running(state: FakeAfricasTalking | None = None) -> Iterator[FakeAfricasTalking]:
+    """Serve the stand-in (`state`, or a new one) on a free loopback port for the block."""
+    state = state if state is not None else FakeAfricasTalking()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     server.daemon_threads = True
     state.base_url = f"http://127.0.0.1:{server.server_address[1]}/version1"
