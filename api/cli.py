@@ -99,14 +99,17 @@ def _seed_handbook() -> None:
     from hrcore.db import unit_of_work
     from hrcore.documents.models import PolicyDocument
     from hrcore.people.models import Organization
+    from hrcore.tenancy import Crossing, act_as, system
     from knowledge.embeddings import CachedEmbedder, get_embedder
     from knowledge.handbook import handbook_documents, seed_handbook
     from knowledge.ingest import content_hash
 
     with unit_of_work() as session:
-        org_id = session.scalar(select(Organization.id).where(Organization.slug == "demo"))
+        with system(session, Crossing.OPERATIONS):
+            org_id = session.scalar(select(Organization.id).where(Organization.slug == "demo"))
         if org_id is None:
             return
+        act_as(session, org_id)
         indexed = dict(
             session.execute(
                 select(PolicyDocument.filename, PolicyDocument.indexed_hash).where(

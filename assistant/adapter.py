@@ -52,7 +52,7 @@ def call_tool(actor: Actor, name: str, args: dict[str, Any]) -> tuple[dict[str, 
     """
     lock = _lock_for(actor)
     try:
-        with lock, unit_of_work() as session:
+        with lock, unit_of_work(actor) as session:
             result = run_tool(session, actor, name, args)
             payload = result.model_dump(mode="json")
         return payload, True

@@ -39,7 +39,7 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.service import Assistant, TurnResult
-from hrcore import db, ratelimit
+from hrcore import db, ratelimit, tenancy
 from hrcore.actor import Actor, Channel
 from hrcore.clock import frozen
 from hrcore.notifications import outbox
@@ -300,7 +300,7 @@ def _run_groups(
     for (today, at), group in by_day.items():
         moment = datetime.combine(today, at, tzinfo=ZoneInfo(DEMO_ORG.timezone))
         with frozen(moment):
-            session = factory()
+            session = _arranging(factory())
             if seed:
                 seed_demo(session, password=EVAL_PASSWORD)
                 _seed_handbook(session)
@@ -319,6 +319,13 @@ def _run_groups(
                     savepoint.rollback()
                 report.scenarios += 1
             session.close()
+
+
+def _arranging(session: Session) -> Session:
+    """The eval's own session: it seeds, finds the demo people and checks every
+    employer's rows, so it crosses the wall between them (the turns it runs do not)."""
+    tenancy.bind(session, tenancy.Tenant(crossing=tenancy.Crossing.ARRANGE))
+    return session
 
 
 def _seed_handbook(session: Session) -> None:
@@ -380,8 +387,8 @@ _NOT_DATA = frozenset(
 )
 
 
-def _snapshot(conn: Connection) -> dict[str, str]:
-    """A digest of every data table's rows, in one round-trip."""
+def _snapshot(factory: sessionmaker[Session]) -> dict[str, str]:
+    """A digest of every data table's rows (every employer's), in one round-trip."""
     from hrcore.models import Base
 
     parts = []
@@ -396,7 +403,8 @@ def _snapshot(conn: Connection) -> dict[str, str]:
             f"coalesce(md5(string_agg({row}, '|' ORDER BY {row})), '') AS digest "
             f"FROM {table.name} t"
         )
-    rows = conn.execute(text(" UNION ALL ".join(parts))).all()
+    with _arranging(factory()) as session:
+        rows = session.execute(text(" UNION ALL ".join(parts))).all()
     return dict(rows)
 
 
@@ -418,7 +426,7 @@ def _run_scenario(
     report: EvalReport,
 ) -> None:
     saved: dict[str, dict[str, Any]] = {}
-    with factory() as session:
+    with _arranging(factory()) as session:
         actor = _actor(session, scenario["user"])
         for step in scenario.get("setup", []):
             who = _actor(session, step.get("as", scenario["user"]))
@@ -435,7 +443,7 @@ def _run_scenario(
             {True: "yes", False: "no"}.get(said, said) if isinstance(said, bool) else str(said),
             saved,
         )
-        before = _snapshot(conn)
+        before = _snapshot(factory)
         result = asyncio.run(assistant.turn(actor, say, conversation_id=scenario["id"]))
         calls = list(result.tool_calls)
         replies = [result.reply]
@@ -450,7 +458,7 @@ def _run_scenario(
             calls += follow.tool_calls
             replies.append(follow.reply)
             final = follow
-        changed = _changed(before, _snapshot(conn))
+        changed = _changed(before, _snapshot(factory))
         report.record(
             _judge(
                 scenario,

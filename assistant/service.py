@@ -320,6 +320,10 @@ class Assistant:
                 # Neither a yes nor a no, and the action is not asked again (amended or
                 # repeated): it was dropped, and the person should know.
                 turn.notes.append(MOVED_ON_NOTE[ctx.language])
+            if pending is None and not turn.notes and _said_nothing(turn.state.messages, seen):
+                # A model that ends the turn without a word is as good as unreachable: the
+                # person is told so rather than shown an empty answer.
+                raise ModelUnavailable("empty answer")
         except ModelUnavailable:
             return await self._model_failed(turn, saver, thread_id, restore_point, conversation_id)
         return self._result(turn, turn.state, seen, pending, conversation_id)
@@ -539,6 +543,14 @@ class Assistant:
 # ---------------------------------------------------------------------- helpers
 
 
+def _said_nothing(messages: list[AnyMessage], seen: set[str | None]) -> bool:
+    """Whether the turn's last answer from the model has neither words nor tool calls."""
+    last = next(
+        (m for m in reversed(messages) if isinstance(m, AIMessage) and m.id not in seen), None
+    )
+    return last is not None and not last.tool_calls and not last.text.strip()
+
+
 def _thread_id(actor: Actor, conversation_id: str | None) -> str:
     """The checkpointer thread of one conversation: per channel, person and conversation."""
     return f"{actor.channel}:{actor.user_id}:{conversation_id or DEFAULT_CONVERSATION}"
@@ -557,7 +569,7 @@ async def _across_processes(thread_id: str) -> AsyncIterator[None]:
 
 def _load_context(actor: Actor, message: str) -> AssistantContext:
     """Who is speaking and in which language; remember a clear switch of language."""
-    with unit_of_work() as session:
+    with unit_of_work(actor) as session:
         # One statement for the user's and the employer's facts, scoped to the actor's org.
         row = session.execute(
             select(User.full_name, User.language, Organization.name, Organization.timezone)
@@ -615,7 +627,7 @@ def _preview_all(actor: Actor, requests: list[dict[str, Any]]) -> list[_Preview]
     for request in requests:
         name, args = request["name"], dict(request.get("args") or {})
         try:
-            with unit_of_work() as session:
+            with unit_of_work(actor) as session:
                 result = preview_tool(session, actor, name, args)
             previews.append(
                 _Preview(name, args, result.summary, None, result.model_dump(mode="json"))

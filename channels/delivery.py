@@ -30,8 +30,9 @@ from hrcore.actor import Channel
 from hrcore.db import unit_of_work
 from hrcore.identities.service import last_seen, reply_address
 from hrcore.notifications import outbox
-from hrcore.notifications.models import AttemptOutcome
+from hrcore.notifications.models import AttemptOutcome, Notification
 from hrcore.people.models import User
+from hrcore.tenancy import Crossing, act_as_owner_of, system
 from hrcore.worker import celery_app
 
 log = logging.getLogger("ajira.outbox")
@@ -57,6 +58,7 @@ def address_for(session: Session, user: User, channel: Channel) -> str | None:
 def deliver(notification_id: int) -> str:
     """Deliver one outbox row at most once; return what happened (for logs and tests)."""
     with unit_of_work() as session:
+        act_as_owner_of(session, Notification, notification_id)
         row = outbox.lock_due(session, notification_id)
         if row is None:
             # Taken by another worker, done, or not due yet.
@@ -129,7 +131,7 @@ def _record(
     pauses = list(_RECORD_PAUSES)
     while True:
         try:
-            with unit_of_work() as session:
+            with unit_of_work(claimed.organization_id) as session:
                 return outbox.finish_attempt(
                     session,
                     claimed,
@@ -148,7 +150,8 @@ def _record(
 def sweep(limit: int = 200) -> dict[str, int]:
     """Give up attempts whose worker died, release held rows whose channel is now set up,
     and queue every row due for a while with nobody working on it."""
-    with unit_of_work() as session:
+    # The sweep looks after every employer's outbox at once.
+    with unit_of_work() as session, system(session, Crossing.SCHEDULE):
         unknown = outbox.give_up_unfinished(session)
         released = outbox.release_held(session, outbound.configured_channels())
         due = outbox.due(session, limit=limit)

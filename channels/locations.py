@@ -76,7 +76,7 @@ def clock(actor: Actor, inbound: Inbound, source: LocationSource) -> Reply:
     }
     language = "en"
     try:
-        with unit_of_work() as session:
+        with unit_of_work(actor) as session:
             user = session.get(User, actor.user_id)
             language = user.language if user is not None else "en"
             org = get_organization(session, actor)

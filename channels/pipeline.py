@@ -189,7 +189,7 @@ def _finish(
     body: str,
     on_answer: OnAnswer | None,
 ) -> None:
-    with unit_of_work() as session:
+    with unit_of_work(resolution.actor) as session:
         if on_answer is not None:
             on_answer(session, resolution.actor, inbound, reply, body)
         org = resolution.actor.organization_id if resolution.actor else None

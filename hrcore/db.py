@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, MetaData, create_engine, text
+from sqlalchemy import URL, Engine, MetaData, create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from hrcore import tenancy
+from hrcore.actor import Actor
 from hrcore.config import Settings, get_settings
 from hrcore.errors import HRError
 
@@ -67,9 +69,19 @@ def database_url(settings: Settings | None = None) -> str:
     return start_embedded_postgres(settings.data_dir)
 
 
-def make_engine(url: str, **kwargs: object) -> Engine:
-    """An engine with the pool settings Ajira uses everywhere."""
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)  # type: ignore[arg-type]
+def make_engine(
+    url: str | URL, *, app_role: str | None = tenancy.APP_ROLE, **kwargs: object
+) -> Engine:
+    """An engine with the pool settings Ajira uses everywhere.
+
+    Its connections switch to `app_role`, the role the row-level-security policies bind
+    (see `hrcore.tenancy`). None keeps the login role: migrations, and the benchmarks'
+    "policies off" comparison; never the application.
+    """
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)  # type: ignore[arg-type]
+    if app_role is not None:
+        tenancy.use_app_role(engine, app_role)
+    return engine
 
 
 def get_engine() -> Engine:
@@ -122,16 +134,18 @@ def session_factory() -> sessionmaker[Session]:
     return _session_factory
 
 
-def keep_failure_writes(error: HRError) -> None:
+def keep_failure_writes(error: HRError, tenant: tenancy.Tenant = tenancy.NOBODY) -> None:
     """Run what `error` must leave behind (audit rows...) in a transaction of its own.
 
     Called after the failed caller's transaction was rolled back, so nothing it wrote
     survives; running twice is harmless because the writes are taken off the error.
+    They act for `tenant`, the failed transaction's organization.
     """
     writes, error.afterwards = error.afterwards, []
     if not writes:
         return
     session = session_factory()()
+    tenancy.bind(session, tenant)
     try:
         for write in writes:
             write(session)
@@ -145,25 +159,40 @@ def keep_failure_writes(error: HRError) -> None:
 
 
 @contextmanager
-def unit_of_work() -> Iterator[Session]:
+def unit_of_work(acting_for: Actor | int | None = None) -> Iterator[Session]:
     """A session that commits on success and rolls back whole on any failure.
 
+    With `acting_for` (an actor or an organization id) it sees that organization's rows
+    only; without, none until `tenancy.act_as` (or a `tenancy.system` block) says whose.
     An `HRError`'s own record (`HRError.keep`) is then written in a separate transaction.
     """
     session = session_factory()()
+    if acting_for is not None:
+        tenancy.act_as(session, acting_for)
     try:
         yield session
         session.commit()
     except HRError as exc:
-        session.rollback()
+        tenant = tenancy.tenant_of(session)
+        _roll_back(session)
         session.close()
-        keep_failure_writes(exc)
+        keep_failure_writes(exc, tenant)
         raise
     except BaseException:
-        session.rollback()
+        _roll_back(session)
         raise
     finally:
         session.close()
+
+
+def _roll_back(session: Session) -> None:
+    """Roll back; a rollback that fails too (its connection died) never hides why."""
+    try:
+        session.rollback()
+    except Exception:
+        # The server ends a transaction whose connection is gone: nothing of it stays.
+        # The error being handled says what happened (a lost database is a 503), not this.
+        log.warning("rollback_failed", exc_info=True)
 
 
 _lock_engines: dict[int, Engine] = {}

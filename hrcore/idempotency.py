@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from hrcore import audit, clock, db
+from hrcore import audit, clock, db, tenancy
 from hrcore.actor import Actor
 from hrcore.db import Base
 from hrcore.errors import Conflict, Invalid
@@ -169,6 +169,6 @@ def purge_expired(session: Session, *, now: datetime | None = None) -> int:
 
 @celery_app.task(name="idempotency.purge_expired")
 def purge_expired_task() -> int:
-    """Scheduled: drop idempotency keys past their 24 hours."""
-    with db.unit_of_work() as session:
+    """Scheduled: drop idempotency keys past their 24 hours, every employer's."""
+    with db.unit_of_work() as session, tenancy.system(session, tenancy.Crossing.SCHEDULE):
         return purge_expired(session)

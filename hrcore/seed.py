@@ -22,6 +22,7 @@ from hrcore.payroll.service import seed_demo_salaries
 from hrcore.people.models import Department, GeofenceMode, Organization, Site, User
 from hrcore.people.service import create_organization
 from hrcore.security import hash_secret
+from hrcore.tenancy import Crossing, act_as, system
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,7 @@ def seed_demo(session: Session, *, password: str) -> SeedReport:
     _ensure_people(session, acme, ACME_PEOPLE, {}, password, report)
     _ensure_leave_types(session, acme, report)
     for org in (demo, acme):  # salaries and last month's finalised payroll
+        act_as(session, org.id)
         seed_demo_salaries(session, org)
 
     session.flush()
@@ -243,8 +245,11 @@ def _working_days_in(country: str, first: date, last: date) -> list[date]:
 def _ensure_organization(
     session: Session, spec: DemoOrganization, report: SeedReport
 ) -> Organization:
-    org = session.scalar(select(Organization).where(Organization.slug == spec.slug))
+    # Found by slug across employers; what follows is written as this one.
+    with system(session, Crossing.OPERATIONS):
+        org = session.scalar(select(Organization).where(Organization.slug == spec.slug))
     if org is not None:
+        act_as(session, org.id)
         return org
     report.organizations.append(spec.slug)
     return create_organization(
@@ -306,9 +311,11 @@ def _ensure_people(
     users: dict[str, User] = {}
     # Managers come before their reports in the tables above, so one pass suffices.
     for person in people:
-        user = session.scalar(select(User).where(func.lower(User.email) == person.email))
-        if user is None:
+        # Logins are unique across employers.
+        with system(session, Crossing.LOGIN):
+            user = session.scalar(select(User).where(func.lower(User.email) == person.email))
             taken = session.scalar(select(User.id).where(User.phone == person.phone))
+        if user is None:
             if taken is not None:
                 raise Conflict(
                     f"Cannot create the demo user {person.email}: "

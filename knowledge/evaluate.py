@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from hrcore.documents.models import PolicyChunk
 from hrcore.people.models import Organization
+from hrcore.people.service import create_organization
 from knowledge.embeddings import CachedEmbedder
 from knowledge.handbook import HANDBOOK_DIR, seed_handbook
 from knowledge.search import Embedder, Mode, SearchHit, get_embedder, search
@@ -206,17 +207,16 @@ def ingest_handbook(
 
 
 def make_eval_organization(session: Session) -> Organization:
-    """A throwaway employer for the eval (the caller rolls it back)."""
-    org = Organization(
+    """A throwaway employer for the eval (the caller rolls it back); `session` acts for it,
+    so the eval searches through the same row-level security as the assistant."""
+    return create_organization(
+        session,
         slug=f"retrieval-eval-{uuid.uuid4().hex[:12]}",
         name="Retrieval eval (Jua Kali Foods handbook)",
         country="KE",
         timezone="Africa/Nairobi",
         currency="KES",
     )
-    session.add(org)
-    session.flush()
-    return org
 
 
 def run_eval(

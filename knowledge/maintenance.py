@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from hrcore.documents.models import PolicyChunk, PolicyDocument
 from hrcore.errors import HRError, NotFound
 from hrcore.people.models import Organization
+from hrcore.tenancy import Crossing, act_as, system
 from knowledge.embeddings import Embedder, get_embedder
 from knowledge.ingest import EMBED_BATCH, Progress, passage_text
 from knowledge.parse import EXTENSIONS
@@ -20,10 +21,15 @@ SUPPORTED_SUFFIXES = frozenset(EXTENSIONS)
 
 
 def organization_by_slug(session: Session, slug: str) -> Organization:
-    """The organization called `slug` (operator commands name employers by slug)."""
-    organization = session.scalar(select(Organization).where(Organization.slug == slug))
+    """The organization called `slug` (operator commands name employers by slug).
+
+    The session then acts for it.
+    """
+    with system(session, Crossing.OPERATIONS):
+        organization = session.scalar(select(Organization).where(Organization.slug == slug))
     if organization is None:
         raise NotFound(f"No organization {slug!r}.", code="organization_not_found")
+    act_as(session, organization.id)
     return organization
 
 

@@ -7,6 +7,7 @@ import structlog
 from hrcore.db import unit_of_work
 from hrcore.documents.models import DocumentStatus, PolicyDocument
 from hrcore.errors import Invalid
+from hrcore.tenancy import act_as_owner_of
 from hrcore.worker import celery_app
 from knowledge.chunk import Chunk
 from knowledge.embeddings import Embedder, get_embedder
@@ -24,6 +25,7 @@ def run_ingest(document_id: int, *, embedder: Embedder | None = None) -> Documen
     the same file that arrives meanwhile wins: this run then stops without writing.
     """
     with unit_of_work() as session:
+        act_as_owner_of(session, PolicyDocument, document_id)
         document = session.get(PolicyDocument, document_id, with_for_update=True)
         if document is None or document.status not in (
             DocumentStatus.PENDING,
@@ -78,6 +80,7 @@ def _progress(
 ) -> bool:
     """Record progress; False when the document was deleted or replaced meanwhile."""
     with unit_of_work() as session:
+        act_as_owner_of(session, PolicyDocument, document_id)
         document = session.get(PolicyDocument, document_id)
         if document is None or document.content_hash != digest:
             return False
@@ -98,6 +101,7 @@ def _finish(
     embedder: Embedder | None = None,
 ) -> DocumentStatus | None:
     with unit_of_work() as session:
+        act_as_owner_of(session, PolicyDocument, document_id)
         document = session.get(PolicyDocument, document_id, with_for_update=True)
         if document is None or document.content_hash != digest:
             return None

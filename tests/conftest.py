@@ -17,8 +17,9 @@ os.environ.setdefault("AJIRA_SECRET_KEY", secrets.token_urlsafe(48))
 os.environ.setdefault("AJIRA_LOGIN_FAILURE_DELAY", "0")
 
 from hrcore import db, ratelimit
-from hrcore.migrate import upgrade
+from hrcore.migrate import owner_engine, upgrade
 from hrcore.notifications import outbox
+from tests.factories import arranging
 
 
 @pytest.fixture(autouse=True)
@@ -47,6 +48,10 @@ def session(engine: Engine) -> Iterator[Session]:
 
     Code under test that opens its own sessions (`db.unit_of_work`, the API)
     shares the same connection, so its commits are savepoints and vanish too.
+
+    The test's own session arranges and inspects several employers' rows, so it crosses
+    the row-level-security wall (`factories.arranging`); the sessions of the code
+    under test do not, and see only the organization their actor names.
     """
     with engine.connect() as conn:
         outer = conn.begin()
@@ -56,7 +61,7 @@ def session(engine: Engine) -> Iterator[Session]:
         db.use_session_factory(factory)
         # Deliveries after a commit share this one connection: never from another thread.
         outbox.run_inline(True)
-        session = factory()
+        session = arranging(factory())
         try:
             yield session
         finally:
@@ -74,7 +79,11 @@ def committed_engine(engine: Engine) -> Iterator[Engine]:
     rolled-back connection cannot serve two at once). Dropped after the test.
     """
     name = f"ajira_commit_{secrets.token_hex(4)}"
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    # Creating a database is the login role's right, not the application role's.
+    with (
+        owner_engine(engine) as owner,
+        owner.connect().execution_options(isolation_level="AUTOCOMMIT") as conn,
+    ):
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     own = db.make_engine(engine.url.set(database=name), pool_size=20, max_overflow=10)
     try:
@@ -84,7 +93,10 @@ def committed_engine(engine: Engine) -> Iterator[Engine]:
     finally:
         own.dispose()
         db.configure_engine(engine)
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with (
+            owner_engine(engine) as owner,
+            owner.connect().execution_options(isolation_level="AUTOCOMMIT") as conn,
+        ):
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 

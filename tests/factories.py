@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, object_session
 
+from hrcore import db, tenancy
 from hrcore.actor import Actor, Channel, Role
 from hrcore.auth.service import open_session
 from hrcore.db import keep_failure_writes
@@ -22,6 +23,24 @@ from hrcore.people.service import actor_for
 from hrcore.security import hash_secret
 
 _seq = itertools.count(1)
+
+#: A test's own sessions set up and check several employers' rows at once.
+ARRANGING = tenancy.Tenant(crossing=tenancy.Crossing.ARRANGE)
+
+
+def arranging(session: Session) -> Session:
+    """Let a test's own session (not the code under test's) cross the row-level-security
+    wall between employers, as the `session` fixture does; returns it."""
+    tenancy.bind(session, ARRANGING)
+    return session
+
+
+@contextmanager
+def arranged() -> Iterator[Session]:
+    """`db.unit_of_work()` for a test's own setup and checks across employers."""
+    with db.unit_of_work() as session:
+        yield arranging(session)
+
 
 COUNTRIES = {
     "KE": ("Africa/Nairobi", "KES", "+2547110"),

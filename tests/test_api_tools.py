@@ -20,7 +20,7 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
-from hrcore import idempotency
+from hrcore import idempotency, tenancy
 from hrcore.actor import Actor, Role
 from hrcore.attendance import service as attendance
 from hrcore.attendance.models import AttendanceRecord
@@ -32,7 +32,7 @@ from hrcore.leave import service as leave
 from hrcore.leave.models import LeaveRequest
 from hrcore.people.models import GeofenceMode, Organization, User
 from hrcore.people.service import get_organization
-from tests.factories import Team, as_actor, bearer, make_org, make_site, make_user
+from tests.factories import Team, arranging, as_actor, bearer, make_org, make_site, make_user
 from tools.registry import ToolSpec, all_tools, get_tool
 
 # Monday 23 November 2026, 09:00 in Nairobi: a working day, an hour after work starts.
@@ -582,14 +582,14 @@ def test_request_hash_ignores_key_order_but_not_values() -> None:
 @pytest.fixture
 def committed_user(engine: Engine) -> Iterator[User]:
     """A user committed for real: concurrency needs two transactions that can see it."""
-    with Session(engine, expire_on_commit=False) as setup:
+    with arranging(Session(engine, expire_on_commit=False)) as setup:
         org = make_org(setup)
         user = make_user(setup, org)
         setup.commit()
     try:
         yield user
     finally:
-        with Session(engine) as cleanup:
+        with arranging(Session(engine)) as cleanup:
             # The audit trail has no foreign keys, so it is cleared by hand.
             cleanup.execute(delete(AuditEntry).where(AuditEntry.organization_id == org.id))
             cleanup.execute(delete(Organization).where(Organization.id == org.id))
@@ -603,11 +603,13 @@ def test_a_concurrent_duplicate_waits_for_the_first_and_replays_it(
     fingerprint = idempotency.request_hash("clock_in", {})
     outcome: dict[str, Any] = {}
     with Session(engine) as first:
+        tenancy.act_as(first, actor)
         claimed = idempotency.claim(first, actor, key="race", fingerprint=fingerprint)
         assert not claimed.is_complete
 
         def duplicate() -> None:
             with Session(engine) as second:
+                tenancy.act_as(second, actor)
                 row = idempotency.claim(second, actor, key="race", fingerprint=fingerprint)
                 outcome.update(complete=row.is_complete, body=row.response_body)
                 second.commit()

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from hrcore import tenancy
 from hrcore.actor import Actor, Channel
 from hrcore.attendance import service as attendance
 from hrcore.attendance.models import AttendanceRecord, GeofenceStatus, LocationSource
@@ -20,7 +21,7 @@ from hrcore.clock import frozen
 from hrcore.db import keep_failure_writes
 from hrcore.errors import Conflict, Forbidden, HRError, Invalid, NotFound
 from hrcore.people.models import GeofenceMode, Organization, User
-from tests.factories import Team, as_actor, make_org, make_site, make_user, refused
+from tests.factories import Team, arranging, as_actor, make_org, make_site, make_user, refused
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 DAR = ZoneInfo("Africa/Dar_es_Salaam")
@@ -465,22 +466,26 @@ class Race:
 @pytest.fixture
 def race(engine: Engine) -> Iterator[Race]:
     # Real concurrency needs committed people, so this fixture cleans up after itself.
-    with Session(engine) as setup:
+    with arranging(Session(engine)) as setup:
         org = make_org(setup)
         user = make_user(setup, org)
         setup.commit()
         org_id, actor = org.id, as_actor(user)
     try:
         with Session(engine) as first, Session(engine) as second:
+            # Two requests of the employee's: the database shows each only their employer.
+            tenancy.act_as(first, actor)
+            tenancy.act_as(second, actor)
             yield Race(engine, actor, first, second)
     finally:
-        with engine.begin() as conn:
-            conn.execute(delete(AuditEntry).where(AuditEntry.organization_id == org_id))
-            conn.execute(delete(Organization).where(Organization.id == org_id))
+        with arranging(Session(engine)) as cleanup:
+            cleanup.execute(delete(AuditEntry).where(AuditEntry.organization_id == org_id))
+            cleanup.execute(delete(Organization).where(Organization.id == org_id))
+            cleanup.commit()
 
 
 def _committed(race: Race) -> tuple[list[tuple[Any, ...]], list[str]]:
-    with Session(race.engine) as check:
+    with arranging(Session(race.engine)) as check:
         shifts = check.execute(
             select(AttendanceRecord.id, AttendanceRecord.clock_out_at)
             .where(AttendanceRecord.employee_id == race.actor.user_id)

@@ -17,7 +17,7 @@ from hrcore.clock import frozen
 from hrcore.config import get_settings
 from hrcore.errors import RateLimited, Unauthenticated
 from hrcore.people.models import Organization, User
-from tests.factories import make_org, make_user
+from tests.factories import arranged, make_org, make_user
 
 PASSWORD = "correct horse battery"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -214,7 +214,7 @@ def test_one_address_is_limited_across_every_login(session: Session, org: Organi
 
 
 def test_parallel_wrong_guesses_cannot_outrun_the_limit(committed_engine: Engine) -> None:
-    with db.unit_of_work() as uow:
+    with arranged() as uow:
         victim = make_user(uow, make_org(uow), password=PASSWORD)
         email = victim.email
     barrier = threading.Barrier(15)
@@ -231,7 +231,7 @@ def test_parallel_wrong_guesses_cannot_outrun_the_limit(committed_engine: Engine
     # Every guess was counted before any was checked: only five reached the password.
     assert sorted(outcomes) == ["invalid_credentials"] * 5 + ["rate_limited"] * 10
     assert _attempt(email, PASSWORD, "203.0.113.77") == "rate_limited"
-    with db.unit_of_work() as uow:
+    with arranged() as uow:
         failures = uow.scalar(
             select(func.count())
             .select_from(AuditEntry)

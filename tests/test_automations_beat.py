@@ -27,7 +27,7 @@ from hrcore.automations.models import AutomationRun
 from hrcore.notifications import outbox
 from hrcore.notifications.models import Notification, NotificationStatus
 from hrcore.worker import celery_app
-from tests.factories import Team
+from tests.factories import Team, arranging
 from tests.fakes import africastalking_server as at
 from tests.fakes.outbox_support import (
     at_env,
@@ -105,14 +105,14 @@ def test_beat_and_a_worker_over_redis_run_each_automation_once_a_day(
         stack.enter_context(frozen_command(beat, noon_past, env, tmp_path / "beat.log"))
 
         def runs() -> dict[str, AutomationRun]:
-            with Session(committed_engine) as s:
+            with arranging(Session(committed_engine)) as s:
                 rows = s.scalars(
                     select(AutomationRun).where(AutomationRun.organization_id == team.org.id)
                 )
                 return {r.name: r for r in rows if r.finished_at is not None}
 
         def delivered() -> list[Notification]:
-            with Session(committed_engine) as s:
+            with arranging(Session(committed_engine)) as s:
                 notes = list(
                     s.scalars(
                         select(Notification)

@@ -22,7 +22,7 @@ from hrcore.actor import Actor, Channel
 from hrcore.errors import Conflict
 from hrcore.identities import service as identities
 from hrcore.identities.models import ChannelIdentity, InboundMessage
-from tests.factories import as_actor, make_org, make_user
+from tests.factories import arranged, as_actor, make_org, make_user
 from tests.fakes import ScriptedChatModel, reply
 
 PHONE = "+254711000111"
@@ -178,7 +178,7 @@ def test_the_answer_is_recorded_with_the_adapters_writes(session: Session, perso
 
 
 def test_two_deliveries_of_one_message_at_once_act_once(committed_engine: Engine) -> None:
-    with db.unit_of_work() as s:
+    with arranged() as s:
         make_user(s, make_org(s), phone=PHONE)
     handler = Counting(delay=0.2)
     inbound = Inbound(Channel.SMS, PHONE, "ATXid_race", text="once")
@@ -193,7 +193,7 @@ def test_two_deliveries_of_one_message_at_once_act_once(committed_engine: Engine
     results = run(both())
     assert handler.calls == ["once"]
     assert sorted(r.first for r in results) == [False, True]
-    with db.unit_of_work() as s:
+    with arranged() as s:
         claims = s.scalar(select(func.count()).select_from(InboundMessage))
     assert claims == 1
 
@@ -261,7 +261,7 @@ def slow_model() -> type[SlowModel]:
 def test_two_processes_never_run_one_conversation_at_once(
     committed_engine: Engine, slow_model: type[SlowModel]
 ) -> None:
-    with db.unit_of_work() as s:
+    with arranged() as s:
         user = make_user(s, make_org(s))
         actor = as_actor(user, Channel.SMS)
     memory = InMemorySaver()

@@ -31,7 +31,7 @@ from api.routes.health import Unavailable
 from hrcore import db, embedded
 from hrcore.embedded import EmbeddedSupervisor, NotRestarted, backoff, pgdata_dir
 from hrcore.migrate import upgrade
-from tests.factories import make_org, make_user
+from tests.factories import arranging, make_org, make_user
 
 STATEMENT = "SELECT users.id FROM users WHERE users.phone = %(phone)s"
 PARAMS = {"phone": "+254700000004"}
@@ -218,7 +218,7 @@ def _prepare(data_dir: Path, runtime: Path) -> None:
     engine = db.make_engine(db.start_embedded_postgres(data_dir))
     try:
         upgrade(engine)
-        with Session(engine) as session:
+        with arranging(Session(engine)) as session:
             make_user(session, make_org(session), email=EMAIL, password=PASSWORD)
             session.commit()
     finally:

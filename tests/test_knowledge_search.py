@@ -159,6 +159,9 @@ def fifty_organizations(session: Session) -> tuple[list[int], dict[int, np.ndarr
     centers = _unit(rng.normal(size=(8, DIM)))
     sizes = [2000] + [150] * 4 + [40] * 15 + [4] * 30
     orgs, vectors, chunk_ids = [], {}, []
+    # Indexes are the login role's (their owner's), not the application's: the rest of
+    # this rolled-back setup runs as it.
+    session.execute(text("SET LOCAL ROLE NONE"))
     session.execute(text("DROP INDEX ix_policy_chunks_embedding_hnsw"))
     for size in sizes:
         org = make_org(session)

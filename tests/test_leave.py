@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, delete, event, func, select, text
 from sqlalchemy.orm import Session
 
+from hrcore import tenancy
 from hrcore.actor import Actor, Role
 from hrcore.audit import AuditEntry
 from hrcore.clock import frozen
@@ -23,7 +24,7 @@ from hrcore.leave.tasks import roll_over_year_task
 from hrcore.notifications.models import Notification
 from hrcore.people.models import Organization, User
 from hrcore.worker import celery_app
-from tests.factories import Team, as_actor, make_user, refused
+from tests.factories import Team, arranging, as_actor, make_user, refused
 
 # Monday 2 Nov 2026, midday in Nairobi and Dar es Salaam.
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -808,7 +809,7 @@ def test_describe_request_formats_periods(session: Session, team: Team) -> None:
 @contextmanager
 def committed_team(engine: Engine) -> Iterator[Team]:
     """A team whose rows are committed (other connections see them), removed afterwards."""
-    with Session(engine, expire_on_commit=False) as setup:
+    with arranging(Session(engine, expire_on_commit=False)) as setup:
         team = _team(setup)
         # The year's balance rows already exist, as they do once anyone has looked at them.
         for lt in leave.ensure_default_leave_types(setup, team.org):
@@ -819,7 +820,7 @@ def committed_team(engine: Engine) -> Iterator[Team]:
     try:
         yield team
     finally:
-        with Session(engine) as cleanup:
+        with arranging(Session(engine)) as cleanup:
             # Requests first: they restrict the deletion of their leave types.
             cleanup.execute(delete(LeaveRequest).where(LeaveRequest.organization_id == org_id))
             cleanup.execute(delete(AuditEntry).where(AuditEntry.organization_id == org_id))
@@ -833,6 +834,9 @@ def test_concurrent_requests_cannot_both_pass_the_balance_check(engine: Engine) 
         # Each request fits the 15 days alone; together (8 + 8) they do not.
         first_session = Session(engine)
         second_session = Session(engine)
+        # Two requests of the employee's: the database shows each only their employer.
+        tenancy.act_as(first_session, actor)
+        tenancy.act_as(second_session, actor)
         try:
             second_session.execute(text("SET lock_timeout = '10s'"))
             first = request(first_session, actor, date(2026, 12, 7), date(2026, 12, 16))
@@ -859,7 +863,7 @@ def test_concurrent_requests_cannot_both_pass_the_balance_check(engine: Engine) 
         finally:
             first_session.close()
             second_session.close()
-        with Session(engine) as check:
+        with arranging(Session(engine)) as check:
             days = check.scalars(
                 select(LeaveRequest.days).where(LeaveRequest.employee_id == team.employee.id)
             ).all()

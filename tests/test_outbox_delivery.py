@@ -29,7 +29,7 @@ from hrcore.notifications.models import (
 )
 from hrcore.notifications.service import notify
 from hrcore.people.models import User
-from tests.factories import Team
+from tests.factories import Team, arranging
 from tests.fakes import africastalking_server as at
 from tests.fakes.outbox_support import (
     at_env,
@@ -84,7 +84,7 @@ def team(committed_engine: Engine) -> Iterator[Team]:
 
 def queued(engine: Engine, user: User, text: str = TEXT, channel: Channel = Channel.SMS) -> int:
     """An outbox row that is due, committed without queuing a task for it."""
-    with Session(engine) as session:
+    with arranging(Session(engine)) as session:
         notification = Notification(
             organization_id=user.organization_id,
             recipient_id=user.id,
@@ -164,7 +164,7 @@ def test_a_row_another_worker_holds_is_skipped_without_waiting(
     committed_engine: Engine, stand_in: at.FakeAfricasTalking, team: Team
 ) -> None:
     nid = queued(committed_engine, team.supervisor)
-    with Session(committed_engine) as other_worker:
+    with arranging(Session(committed_engine)) as other_worker:
         other_worker.execute(
             select(Notification).where(Notification.id == nid).with_for_update()
         ).all()
@@ -324,7 +324,7 @@ def test_an_attempt_whose_worker_died_is_given_up_not_sent_twice(
     committed_engine: Engine, stand_in: at.FakeAfricasTalking, team: Team
 ) -> None:
     nid = queued(committed_engine, team.supervisor)
-    with Session(committed_engine) as crashed:
+    with arranging(Session(committed_engine)) as crashed:
         notification = crashed.get(Notification, nid)
         assert notification is not None
         outbox.start_attempt(crashed, notification)
@@ -351,7 +351,7 @@ def test_an_attempt_whose_worker_died_is_given_up_not_sent_twice(
 def test_without_a_broker_notify_delivers_right_after_the_commit(
     committed_engine: Engine, stand_in: at.FakeAfricasTalking, team: Team
 ) -> None:
-    with Session(committed_engine, expire_on_commit=False) as session:
+    with arranging(Session(committed_engine, expire_on_commit=False)) as session:
         mary = session.get(User, team.supervisor.id)
         assert mary is not None
         by_sms = notify(session, mary, kind="leave.requested", text=TEXT)
@@ -377,7 +377,7 @@ def test_without_a_broker_notify_delivers_right_after_the_commit(
 def test_a_rolled_back_notification_is_never_sent(
     committed_engine: Engine, stand_in: at.FakeAfricasTalking, team: Team
 ) -> None:
-    with Session(committed_engine) as session:
+    with arranging(Session(committed_engine)) as session:
         mary = session.get(User, team.supervisor.id)
         assert mary is not None
         notify(session, mary, kind="leave.requested", text=TEXT)
@@ -389,7 +389,7 @@ def test_a_rolled_back_notification_is_never_sent(
 def test_someone_who_left_is_not_messaged(
     committed_engine: Engine, stand_in: at.FakeAfricasTalking, team: Team
 ) -> None:
-    with Session(committed_engine) as session:
+    with arranging(Session(committed_engine)) as session:
         leaver = session.get(User, team.teammate.id)
         assert leaver is not None
         leaver.is_active = False
@@ -408,7 +408,7 @@ def test_without_a_broker_a_slow_provider_does_not_hold_the_commit(
     # What a request or a USSD screen sees: the commit returns before the provider answers.
     outbox.run_inline(False)
     stand_in.delay_s = 1.0
-    with Session(committed_engine, expire_on_commit=False) as session:
+    with arranging(Session(committed_engine, expire_on_commit=False)) as session:
         mary = session.get(User, team.supervisor.id)
         assert mary is not None
         note = notify(session, mary, kind="leave.requested", text=TEXT)

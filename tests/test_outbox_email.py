@@ -16,7 +16,7 @@ from hrcore.notifications import outbox
 from hrcore.notifications.models import AttemptOutcome, NotificationStatus
 from hrcore.notifications.service import notify, preferred_channel
 from hrcore.people.models import User
-from tests.factories import make_user
+from tests.factories import arranging, make_user
 from tests.fakes import smtp_server
 from tests.fakes.outbox_support import (
     attempts,
@@ -68,7 +68,7 @@ def inbox() -> Iterator[smtp_server.Inbox]:
 @pytest.fixture
 def emailed(committed_engine: Engine) -> Iterator[User]:
     """Someone with an email address and no phone, in a committed team."""
-    with committed_team(committed_engine) as team, Session(committed_engine) as session:
+    with committed_team(committed_engine) as team, arranging(Session(committed_engine)) as session:
         person = make_user(session, team.org, phone=None, reports_to=team.supervisor)
         session.commit()
         session.refresh(person)
@@ -77,7 +77,7 @@ def emailed(committed_engine: Engine) -> Iterator[User]:
 
 
 def email_now(engine: Engine, person: User) -> int:
-    with Session(engine) as session:
+    with arranging(Session(engine)) as session:
         user = session.get(User, person.id)
         assert user is not None
         assert preferred_channel(user) is Channel.EMAIL  # no phone, and SMTP is set up
@@ -143,7 +143,7 @@ def test_no_server_is_tried_again_until_the_attempts_run_out(
 def test_without_smtp_a_person_without_a_phone_is_told_in_the_app(
     committed_engine: Engine, emailed: User
 ) -> None:
-    with settings_env(SMTP_URL=None), Session(committed_engine) as session:
+    with settings_env(SMTP_URL=None), arranging(Session(committed_engine)) as session:
         user = session.get(User, emailed.id)
         assert user is not None
         assert preferred_channel(user) is Channel.WEB

@@ -28,7 +28,6 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import kombu.pools
 import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
@@ -46,23 +45,24 @@ from hrcore.notifications.models import (
 )
 from hrcore.notifications.service import notify
 from hrcore.people.models import Organization, User
-from hrcore.worker import celery_app
-from tests.factories import Team
+from tests.factories import Team, arranging
 from tests.fakes import africastalking_server as at
 from tests.fakes.outbox_support import (
+    ROOT,
+    ajira_worker,
     at_env,
     attempts,
     broker,
     committed_database,
     committed_team,
     free_port,
+    kill_group,
     redis_server_on,
     settings_env,
     using,
     wait_for,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
 RETRY_BASE = "0.3"
 #: A Monday, a working day in Kenya.
 MONDAY = date(2026, 11, 23)
@@ -150,70 +150,13 @@ def slow_stand_in() -> Iterator[SlowAfricasTalking]:
         server.server_close()
 
 
-# ------------------------------------------------------------------ the worker
-
-
-@contextmanager
-def ajira_worker(
-    redis_url: str, engine: Engine, base_url: str, workdir: Path, name: str
-) -> Iterator[subprocess.Popen[bytes]]:
-    """`ajira worker` in a process group of its own, on this module's database and the
-    stand-in; stopped warmly at the end unless it was killed before."""
-    env = {
-        **os.environ,
-        **{k: v for k, v in at_env(base_url).items() if v is not None},
-        "REDIS_URL": redis_url,
-        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "AJIRA_OUTBOX_RETRY_BASE": RETRY_BASE,
-        "AJIRA_DATA_DIR": str(workdir / "data"),
-        "AJIRA_ENV": "test",
-    }
-    log_path = workdir / f"{name}.log"
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "worker", "--concurrency", "2", "--loglevel", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        # After a Redis restart at the same address, this process's pooled connections are
-        # dead: publishing reconnects by itself, the control channel (ping) does not.
-        kombu.pools.reset()
-        with broker(redis_url):
-
-            def ready() -> bool:
-                if process.poll() is not None:
-                    pytest.fail(log_path.read_text())
-                return bool(celery_app.control.ping(timeout=0.3))
-
-            wait_for(ready, timeout=30)
-            yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)  # warm shutdown: finish running tasks
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                kill_group(process)
-        log.close()
-
-
-def kill_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the worker and its pool processes at once: no task finishes, none is acked."""
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
-
-
 # ------------------------------------------------------------------ the outbox
 
 
 def queue_for_everyone(engine: Engine, team: Team) -> dict[int, Form]:
     """Two SMS for each of the six people, committed together; each row's (to, message)."""
     expected: dict[int, Form] = {}
-    with Session(engine, expire_on_commit=False) as session:
+    with arranging(Session(engine, expire_on_commit=False)) as session:
         notes = []
         for user_id in (person.id for person in team.people()):
             user = session.get(User, user_id)
@@ -230,7 +173,7 @@ def queue_for_everyone(engine: Engine, team: Team) -> dict[int, Form]:
 
 
 def statuses(engine: Engine, organization_id: int) -> dict[int, Notification]:
-    with Session(engine, expire_on_commit=False) as session:
+    with arranging(Session(engine, expire_on_commit=False)) as session:
         return {
             note.id: note
             for note in session.scalars(
@@ -242,7 +185,7 @@ def statuses(engine: Engine, organization_id: int) -> dict[int, Notification]:
 def later(engine: Engine, organization_id: int, *, by: timedelta, started_too: bool) -> None:
     """Move the organization's clock-sensitive columns back by `by`: the sweep then sees
     the rows as beat would `by` from now (due rows overdue, attempts running that long)."""
-    with Session(engine) as session:
+    with arranging(Session(engine)) as session:
         session.execute(
             update(Notification)
             .where(
@@ -388,7 +331,7 @@ from hrcore.db import unit_of_work
 from hrcore.people.models import Organization
 
 org_id, day = int(sys.argv[1]), date.fromisoformat(sys.argv[2])
-with unit_of_work() as session:
+with unit_of_work(org_id) as session:
     org = session.get(Organization, org_id)
     outcome = run_one(session, org, "midday_check", day, force_time=True)
     session.flush()
@@ -400,7 +343,7 @@ with unit_of_work() as session:
 def midday_check(organization_id: int, *, dies_with: int | None = None) -> str:
     """Run `midday_check` for MONDAY in a unit of work; with `dies_with`, check that the run
     queued that many messages, then fail before the commit."""
-    with unit_of_work() as session:
+    with unit_of_work(organization_id) as session:
         org = session.get(Organization, organization_id)
         assert org is not None
         outcome = run_one(session, org, "midday_check", MONDAY, force_time=True)
@@ -414,7 +357,7 @@ def midday_check(organization_id: int, *, dies_with: int | None = None) -> str:
 def midday_rows(
     engine: Engine, organization_id: int
 ) -> tuple[list[Notification], list[AutomationRun]]:
-    with Session(engine, expire_on_commit=False) as session:
+    with arranging(Session(engine, expire_on_commit=False)) as session:
         notes = session.scalars(
             select(Notification)
             .where(

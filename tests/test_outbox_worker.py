@@ -30,7 +30,7 @@ from hrcore.notifications.models import AttemptOutcome, Notification, Notificati
 from hrcore.notifications.service import notify
 from hrcore.people.models import User
 from hrcore.worker import celery_app, enqueue_after_commit
-from tests.factories import Team
+from tests.factories import Team, arranging
 from tests.fakes import africastalking_server as at
 from tests.fakes.outbox_support import (
     at_env,
@@ -114,7 +114,7 @@ def leave_round_trip(engine: Engine, team: Team, stand_in: at.FakeAfricasTalking
     """John asks, Mary decides; each side gets exactly one SMS, whatever runs twice."""
     john, mary = team.employee, team.supervisor
     start, end = quiet_weekdays()
-    with Session(engine, expire_on_commit=False) as session:
+    with arranging(Session(engine, expire_on_commit=False)) as session:
         request = leave.request_leave(
             session,
             team.actor("employee"),
@@ -127,7 +127,7 @@ def leave_round_trip(engine: Engine, team: Team, stand_in: at.FakeAfricasTalking
         session.commit()
     asked = _sent_once(engine, mary, "leave.requested")
 
-    with Session(engine, expire_on_commit=False) as session:
+    with arranging(Session(engine, expire_on_commit=False)) as session:
         leave.approve_leave(
             session, team.actor("supervisor"), request_id=request.id, decision="approve"
         )
@@ -144,7 +144,7 @@ def leave_round_trip(engine: Engine, team: Team, stand_in: at.FakeAfricasTalking
     for note in (asked, decided):
         assert note.attempts == 1
         assert note.provider_message_id is not None
-    with Session(engine) as session:
+    with arranging(Session(engine)) as session:
         assert session.get(LeaveRequest, request.id) is not None
 
 
@@ -152,7 +152,7 @@ def retry_then_delivered(engine: Engine, team: Team, stand_in: at.FakeAfricasTal
     """The stand-in answers 503, then 201: one delivery, after a retry, two attempts."""
     before = len(stand_in.sent())
     stand_in.answer(at.UNAVAILABLE)
-    with Session(engine, expire_on_commit=False) as session:
+    with arranging(Session(engine, expire_on_commit=False)) as session:
         mary = session.get(User, team.supervisor.id)
         assert mary is not None
         note = notify(session, mary, kind="test.retry", text="Payslips are out.")
@@ -256,7 +256,7 @@ def test_a_notification_committed_while_redis_is_down_is_kept_and_swept_later(
     committed_engine: Engine, stand_in: at.FakeAfricasTalking, team: Team
 ) -> None:
     url = f"redis://127.0.0.1:{free_port()}/0"  # no Redis there
-    with broker(url), Session(committed_engine, expire_on_commit=False) as session:
+    with broker(url), arranging(Session(committed_engine, expire_on_commit=False)) as session:
         mary = session.get(User, team.supervisor.id)
         assert mary is not None
         note = notify(session, mary, kind="test.outage", text="Payroll is ready.")
@@ -267,7 +267,7 @@ def test_a_notification_committed_while_redis_is_down_is_kept_and_swept_later(
     assert (waiting.status, waiting.attempts) == (NotificationStatus.PENDING, 0)
     assert stand_in.sent() == []
     # A minute later, beat's sweep finds it due with nobody working on it.
-    with Session(committed_engine) as session:
+    with arranging(Session(committed_engine)) as session:
         session.execute(
             update(Notification)
             .where(Notification.id == note.id)

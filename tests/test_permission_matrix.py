@@ -2,12 +2,15 @@
 
 The actors are the target employee themselves ("self"), a colleague with the
 same supervisor ("teammate"), that supervisor, hr and admin. Each cell runs in
-a savepoint that is rolled back, so the cells cannot affect one another.
+a session of its own acting for its actor's employer, as a request does, so the
+database's row-level security applies too; it is rolled back, so the cells cannot
+affect one another.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -15,6 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from hrcore import db, tenancy
 from hrcore.actor import Actor, Role
 from hrcore.attendance import service as attendance
 from hrcore.clock import frozen
@@ -216,17 +220,28 @@ def other(session: Session, world: World) -> World:
         return _build_world(session, country="TZ")
 
 
-def _attempt(session: Session, call: Call, actor: Actor, world: World) -> HRError | None:
-    savepoint = session.begin_nested()
+@contextmanager
+def _acting(actor: Actor) -> Iterator[Session]:
+    """A session of its own, as the API gives `actor`: the database shows it only its own
+    employer's rows (row-level security), and everything it writes is rolled back."""
+    cell = db.session_factory()()
+    tenancy.act_as(cell, actor)
     try:
-        with frozen(NOW):
-            call(session, actor, world)
-        return None
-    except HRError as exc:
-        return exc
+        yield cell
     finally:
-        if savepoint.is_active:
-            savepoint.rollback()
+        cell.rollback()
+        cell.close()
+
+
+def _attempt(session: Session, call: Call, actor: Actor, world: World) -> HRError | None:
+    session.flush()
+    with _acting(actor) as cell:
+        try:
+            with frozen(NOW):
+                call(cell, actor, world)
+            return None
+        except HRError as exc:
+            return exc
 
 
 def test_matrix_roles_are_what_the_fixture_says(world: World) -> None:
@@ -272,12 +287,15 @@ def test_lists_never_cross_employers(
     session: Session, world: World, other: World, service: str
 ) -> None:
     listing = {
-        "people.list_employees": lambda a: {u.id for u in people.list_employees(s, a, limit=100)},
-        "leave.list_leave_requests": lambda a: {
+        "people.list_employees": lambda s, a: {
+            u.id for u in people.list_employees(s, a, limit=100)
+        },
+        "leave.list_leave_requests": lambda s, a: {
             r.employee_id for r in leave.list_leave_requests(s, a, limit=100)
         },
     }[service]
-    s = session
-    seen = listing(other.actor("admin"))
+    session.flush()
+    with _acting(other.actor("admin")) as cell:
+        seen = listing(cell, other.actor("admin"))
     assert seen
     assert not seen & {u.id for u in (world.team.employee, world.team.supervisor, world.team.hr)}

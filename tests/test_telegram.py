@@ -35,7 +35,7 @@ from hrcore.notifications import outbox
 from hrcore.notifications.models import AttemptOutcome, NotificationStatus
 from hrcore.notifications.service import notify
 from hrcore.people.models import GeofenceMode, User
-from tests.factories import Team, make_site
+from tests.factories import Team, arranging, make_site
 from tests.fakes import telegram_server as tg
 from tests.fakes.outbox_support import (
     attempts,
@@ -569,7 +569,7 @@ def committed(engine: Engine, module_db: Engine) -> Iterator[Engine]:
 @pytest.fixture
 def linked_in_db(committed: Engine, telegram: tg.FakeTelegram) -> Iterator[int]:
     """A committed employee whose Telegram chat is linked; their id."""
-    with committed_team(committed) as team, Session(committed) as session:
+    with committed_team(committed) as team, arranging(Session(committed)) as session:
         user = session.get(User, team.employee.id)
         assert user is not None
         identities.link(
@@ -585,7 +585,7 @@ def linked_in_db(committed: Engine, telegram: tg.FakeTelegram) -> Iterator[int]:
 
 
 def notify_now(engine: Engine, user_id: int) -> int:
-    with Session(engine) as session:
+    with arranging(Session(engine)) as session:
         user = session.get(User, user_id)
         assert user is not None
         note = notify(

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from channels import gsm
-from channels.africastalking import ussd
+from channels.africastalking import callbacks, ussd
 from hrcore.actor import Channel, Role
 from hrcore.attendance.models import AttendanceRecord
 from hrcore.audit import AuditEntry
@@ -39,7 +39,7 @@ from hrcore.payroll import service as payroll
 from hrcore.people import service as people
 from hrcore.people.models import User
 from hrcore.wellness.models import IssueReport, MoodEntry
-from tests.factories import as_actor, make_org, make_user
+from tests.factories import arranged, as_actor, make_org, make_user
 from tools.registry import run_tool
 
 # Monday 23 November 2026, 09:00 in Nairobi: an hour after work starts.
@@ -827,7 +827,7 @@ def test_the_optional_callback_token(
     client: TestClient, demo: Demo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AT_CALLBACK_TOKEN", "s3cret-path-token-for-at")
-    ussd.get_ussd_settings.cache_clear()
+    callbacks.get_callback_settings.cache_clear()
     try:
         fields = {
             "sessionId": "ATUid_tok",
@@ -847,7 +847,7 @@ def test_the_optional_callback_token(
         check_screen(good.text)
     finally:
         monkeypatch.delenv("AT_CALLBACK_TOKEN")
-        ussd.get_ussd_settings.cache_clear()
+        callbacks.get_callback_settings.cache_clear()
 
 
 def test_callbacks_are_rate_limited_per_address(
@@ -914,10 +914,8 @@ def test_old_sessions_are_forgotten(client: TestClient, session: Session, demo: 
 def test_parallel_retries_of_a_confirmation_act_once(committed_engine: Any) -> None:
     import asyncio
 
-    from hrcore.db import unit_of_work
-
     with frozen(NOW):
-        with unit_of_work() as s:
+        with arranged() as s:
             org = make_org(s, name="Race Ltd")
             leave.ensure_default_leave_types(s, org)
             boss = make_user(s, org, role=Role.SUPERVISOR, phone="+254711555001")
@@ -936,6 +934,6 @@ def test_parallel_retries_of_a_confirmation_act_once(committed_engine: Any) -> N
         bodies = asyncio.run(walk())
     assert len(set(bodies)) == 1, bodies
     assert bodies[0].startswith("END Request #")
-    with unit_of_work() as s:
+    with arranged() as s:
         assert count(s, LeaveRequest, LeaveRequest.employee_id == worker_id) == 1
         assert count(s, InboundMessage) == 6

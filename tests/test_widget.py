@@ -24,11 +24,10 @@ from api.routes import web
 from hrcore.actor import Channel
 from hrcore.auth.service import open_session
 from hrcore.config import get_settings
-from hrcore.db import unit_of_work
 from hrcore.notifications import live
 from hrcore.notifications.service import notify
 from hrcore.people.models import User
-from tests.factories import make_org, make_user
+from tests.factories import arranged, make_org, make_user
 
 STREAM = web.STREAM_PATH
 
@@ -205,7 +204,7 @@ class Events:
 @pytest.fixture
 def people(committed_engine: Engine) -> dict[str, int]:
     """Two colleagues in one organization, committed for real (the server reads them)."""
-    with unit_of_work() as session:
+    with arranged() as session:
         org = make_org(session)
         john = make_user(session, org, full_name="John Kamau")
         amina = make_user(session, org, full_name="Amina Hassan")
@@ -213,14 +212,14 @@ def people(committed_engine: Engine) -> dict[str, int]:
 
 
 def token_for(user_id: int) -> str:
-    with unit_of_work() as session:
+    with arranged() as session:
         user = session.get(User, user_id)
         assert user is not None
         return open_session(session, user).access_token
 
 
 def store(user_id: int, text: str, channel: Channel = Channel.WEB) -> None:
-    with unit_of_work() as session:
+    with arranged() as session:
         user = session.get(User, user_id)
         assert user is not None
         notify(session, user, kind="test.news", text=text, channel=channel)
@@ -280,7 +279,7 @@ def test_the_stream_ends_with_its_session_and_frees_its_listener(
     people: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(web, "HEARTBEAT_S", 0.2)
-    with unit_of_work() as session:
+    with arranged() as session:
         user = session.get(User, people["john"])
         assert user is not None
         pair = open_session(session, user)

@@ -34,6 +34,7 @@ from hrcore.leave.models import LeaveRequest, LeaveStatus
 from hrcore.notifications.service import notify
 from hrcore.people.models import User
 from hrcore.seed import seed_demo
+from tests.factories import arranged
 
 CHROMIUM = os.environ.get("AJIRA_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "demo-pass-2026"
@@ -177,7 +178,7 @@ def served(committed_engine: Engine, intranet: Intranet, tmp_path: Path) -> Iter
 
 
 def _user_id(email: str) -> int:
-    with unit_of_work() as session:
+    with arranged() as session:
         user_id = session.scalar(select(User.id).where(User.email == email))
         assert user_id is not None
         return user_id
@@ -257,7 +258,7 @@ def _run_flow(
         expect(panel).to_be_hidden()
         launcher = page.get_by_role("button", name=re.compile("^Chat with HR"))
         expect(launcher).to_be_focused()
-        with unit_of_work() as session:
+        with arranged() as session:
             user = session.get(User, _user_id(f"{who}@demo.ajira.test"))
             assert user is not None
             notify(
@@ -414,7 +415,7 @@ def test_an_employee_chats_clocks_in_and_asks_for_leave_in_the_browser(
                     leave_request=leave_request,
                 )
                 employee = _user_id(f"{who}@demo.ajira.test")
-                with unit_of_work() as session:
+                with arranged() as session:
                     open_shift = session.scalars(
                         select(AttendanceRecord).where(
                             AttendanceRecord.employee_id == employee,
@@ -435,7 +436,7 @@ def test_an_employee_chats_clocks_in_and_asks_for_leave_in_the_browser(
             began = time.monotonic()
             _run_embedded_flow(playwright_api, browser, served)
             brian = _user_id("brian@demo.ajira.test")
-            with unit_of_work() as session:
+            with arranged() as session:
                 shifts = session.scalars(
                     select(AttendanceRecord).where(
                         AttendanceRecord.employee_id == brian,

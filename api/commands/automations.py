@@ -11,6 +11,7 @@ from rich.table import Table
 from hrcore import clock, db
 from hrcore.automations import service
 from hrcore.errors import Invalid
+from hrcore.tenancy import Crossing, system
 
 automations = typer.Typer(
     help="Scheduled HR automations: digests, reminders, escalations, invitations.",
@@ -48,13 +49,14 @@ def run_command(
         if only is not None and only not in service.AUTOMATIONS:
             names = ", ".join(service.AUTOMATIONS)
             raise Invalid(f"No automation called {only}; there are {names}.", code="unknown")
-        with db.unit_of_work() as session:
+        # The operator's command: every employer unless `--org` names one.
+        with db.unit_of_work() as session, system(session, Crossing.OPERATIONS):
             orgs = [(o.id, o.slug, o.timezone) for o in service.organizations(session, org)]
         table = Table("organization", "automation", "day", "status", "sent")
         for org_id, slug, timezone in orgs:
             local = wanted or clock.local_today(timezone)
             for name in [only] if only else list(service.AUTOMATIONS):
-                with db.unit_of_work() as session:
+                with db.unit_of_work(org_id) as session:
                     organization = service.organizations(session, slug)[0]
                     assert organization.id == org_id
                     done = service.run_one(session, organization, name, local, force_time=True)
@@ -69,7 +71,7 @@ def list_command(
     """Each automation, whether it is on, and its local time, per organization."""
     from api.cli import failing, out
 
-    with failing(), db.unit_of_work() as session:
+    with failing(), db.unit_of_work() as session, system(session, Crossing.OPERATIONS):
         table = Table("organization", "automation", "on", "at", "what it does")
         for organization in service.organizations(session, org):
             for name, automation in service.AUTOMATIONS.items():

@@ -105,12 +105,15 @@ def reembed(
     """Re-embed every passage stored with another model than the configured one."""
     from api.cli import failing, out
     from hrcore.db import unit_of_work
+    from hrcore.documents.models import PolicyDocument
+    from hrcore.tenancy import Crossing, act_as_owner_of, system
     from knowledge.maintenance import organization_by_slug, outdated_documents, reembed_document
     from knowledge.search import get_embedder
 
     with failing():
         embedder = get_embedder()
-        with unit_of_work() as session:
+        with unit_of_work() as session, system(session, Crossing.OPERATIONS):
+            # Every employer's documents, unless the operator named one.
             organization_id = organization_by_slug(session, org).id if org else None
             documents = outdated_documents(
                 session, embedder=embedder, organization_id=organization_id
@@ -124,6 +127,7 @@ def reembed(
                 task = progress.add_task(f"document {document_id}", total=None)
                 # One transaction per document: a document never mixes two models.
                 with unit_of_work() as session:
+                    act_as_owner_of(session, PolicyDocument, document_id)
                     total += reembed_document(
                         session,
                         document_id,

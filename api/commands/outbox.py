@@ -61,8 +61,10 @@ def outbox_command(
 def _troubled(org: str | None, limit: int) -> list[TroubledRow]:
     from hrcore.db import unit_of_work
     from hrcore.notifications.operations import troubled
+    from hrcore.tenancy import Crossing, system
 
-    with unit_of_work() as session:
+    # An operator's command: every employer's deliveries unless `--org` names one.
+    with unit_of_work() as session, system(session, Crossing.OPERATIONS):
         return troubled(session, organization=org, limit=limit)
 
 
@@ -74,8 +76,9 @@ def _retry(ids: list[int], *, all_failed: bool, org: str | None) -> None:
     from hrcore.notifications import outbox
     from hrcore.notifications.models import Notification
     from hrcore.notifications.operations import retry
+    from hrcore.tenancy import Crossing, system
 
-    with unit_of_work() as session:
+    with unit_of_work() as session, system(session, Crossing.OPERATIONS):
         result = retry(session, ids=ids, all_failed=all_failed, organization=org)
     outbox.drain()
     console = out()
@@ -84,7 +87,7 @@ def _retry(ids: list[int], *, all_failed: bool, org: str | None) -> None:
     if not result.retried:
         console.print("Nothing to send again.")
         return
-    with unit_of_work() as session:
+    with unit_of_work() as session, system(session, Crossing.OPERATIONS):
         now = {
             n.id: str(n.status)
             for n in session.query(Notification).filter(Notification.id.in_(result.retried))

@@ -30,7 +30,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hrcore import db
+from hrcore import db, tenancy
 from hrcore.config import get_settings
 from hrcore.errors import NotFound, Unauthenticated
 from hrcore.notifications import operations
@@ -59,7 +59,11 @@ class DatabaseCollector(Collector):
         )
         started = time.perf_counter()
         try:
-            with db.session_factory()() as session:
+            # Totals over every employer (never a row of anyone's): the operator's view.
+            with (
+                db.session_factory()() as session,
+                tenancy.system(session, tenancy.Crossing.OPERATIONS),
+            ):
                 operations.limit_statement_time(session, QUERY_TIMEOUT_MS)
                 outbox = operations.outbox_stats(session)
                 automations = operations.automation_stats(session)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy import select
 from telegram import Bot, Update
 from telegram.error import TelegramError
 
@@ -28,7 +27,6 @@ from hrcore.actor import Actor, Channel
 from hrcore.attendance.models import LocationSource
 from hrcore.db import unit_of_work
 from hrcore.identities import service as identities
-from hrcore.identities.models import InboundMessage
 
 log = logging.getLogger("ajira.channels.telegram")
 
@@ -143,13 +141,8 @@ async def _explain(event: Event, bot: Bot) -> str:
 def _who(event: Event) -> tuple[identities.Resolution, bool]:
     """Who pressed, and whether this very update was handled already (a redelivery)."""
     with unit_of_work() as session:
-        seen = session.scalar(
-            select(InboundMessage.id).where(
-                InboundMessage.channel == Channel.TELEGRAM,
-                InboundMessage.external_id == event.external_id,
-            )
-        )
-        return identities.resolve(session, Channel.TELEGRAM, str(event.user_id)), seen is not None
+        seen = identities.was_claimed(session, Channel.TELEGRAM, event.external_id)
+        return identities.resolve(session, Channel.TELEGRAM, str(event.user_id)), seen
 
 
 async def _still_waiting(actor: Actor, digest: str) -> bool:

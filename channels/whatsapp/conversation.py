@@ -37,7 +37,7 @@ UNSUPPORTED = {
 
 
 def _language_of(actor: Actor) -> str:
-    with unit_of_work() as session:
+    with unit_of_work(actor) as session:
         user = session.get(User, actor.user_id)
         return user.language if user is not None else "en"
 

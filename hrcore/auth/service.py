@@ -18,6 +18,7 @@ from hrcore.errors import Unauthenticated
 from hrcore.people.models import User
 from hrcore.people.service import actor_for, canonical_login, find_user_by_login
 from hrcore.security import verify_secret
+from hrcore.tenancy import Crossing, act_as, system
 
 _BAD_CREDENTIALS = "The login or password is not correct."
 
@@ -159,6 +160,17 @@ def _audit_token_event(
     session.flush()
 
 
+def _act_for_token(session: Session, token_id: str) -> None:
+    """Act for the organization of a presented (signature-checked) refresh token."""
+    # A refresh token names no organization: its row does, and only its own is read.
+    with system(session, Crossing.LOGIN):
+        org = session.scalar(
+            select(RefreshToken.organization_id).where(RefreshToken.id == token_id)
+        )
+    if org is not None:
+        act_as(session, org)
+
+
 def refresh(session: Session, *, refresh_token: str, client: str = "unknown") -> TokenPair:
     """Rotate a refresh token: the presented one is spent and a new pair is issued.
 
@@ -171,6 +183,7 @@ def refresh(session: Session, *, refresh_token: str, client: str = "unknown") ->
         message="Too many token refreshes. Wait a moment, then try again.",
     )
     claims = tokens.decode_refresh_token(refresh_token)
+    _act_for_token(session, claims.jti)
     row = session.get(RefreshToken, claims.jti, with_for_update=True, populate_existing=True)
     if row is None or row.user_id != claims.user_id or row.family_id != claims.family_id:
         raise Unauthenticated("The token is not valid. Sign in again.", code="invalid_token")
@@ -207,6 +220,7 @@ def logout(session: Session, *, refresh_token: str) -> None:
     """Revoke the login session (token family) of `refresh_token`; repeating it is harmless."""
     # An expired token still proves which session to end; only its signature matters here.
     claims = tokens.decode_refresh_token(refresh_token, allow_expired=True)
+    _act_for_token(session, claims.jti)
     row = session.get(RefreshToken, claims.jti)
     if row is None or row.family_id != claims.family_id or row.user_id != claims.user_id:
         return
@@ -222,6 +236,8 @@ def authenticate_access_token(session: Session, token: str, channel: Channel) ->
     a deactivated user or a changed role ends the token's access at once.
     """
     claims = tokens.decode_access_token(token)
+    # Signed by us: the organization it names is whose rows this request may see.
+    act_as(session, claims.organization_id)
     found = session.execute(
         select(User, AuthSession.revoked_at)
         .join(AuthSession, AuthSession.user_id == User.id)

@@ -8,6 +8,7 @@ from hrcore import db
 from hrcore.automations import service
 from hrcore.errors import HRError
 from hrcore.people.models import Organization
+from hrcore.tenancy import Crossing, system
 from hrcore.worker import celery_app
 
 log = logging.getLogger("ajira.automations")
@@ -17,12 +18,12 @@ log = logging.getLogger("ajira.automations")
 def tick() -> int:
     """Run what is due, each automation of each organization in its own transaction;
     return how many notifications were queued. Safe to run as often as wanted."""
-    with db.unit_of_work() as session:
+    with db.unit_of_work() as session, system(session, Crossing.SCHEDULE):
         pending = [(org.id, name, day) for org, name, day in service.due(session)]
     queued = 0
     for org_id, name, day in pending:
         try:
-            with db.unit_of_work() as session:
+            with db.unit_of_work(org_id) as session:
                 org = session.get(Organization, org_id)
                 if org is None:
                     continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,7 @@ from hrcore.errors import Conflict, Invalid
 from hrcore.identities.models import ChannelIdentity, InboundMessage
 from hrcore.people.models import User
 from hrcore.people.service import actor_for, normalize_phone
+from hrcore.tenancy import Crossing, act_as, system
 
 #: Channels whose address is a phone number: the number hr entered on the employee's
 #: record identifies them there (the network or Meta has verified who holds it).
@@ -47,23 +48,29 @@ def normalize_address(channel: Channel, address: str, *, region: str = "KE") -> 
 
 
 def resolve(session: Session, channel: Channel, address: str) -> Resolution:
-    """The person behind `address` on `channel`, linking a phone on first use."""
-    identity = session.scalar(
-        select(ChannelIdentity).where(
-            ChannelIdentity.channel == channel, ChannelIdentity.address == address
-        )
-    )
+    """The person behind `address` on `channel`, linking a phone on first use.
+
+    Addresses are global, so they are looked up across employers; the session then acts
+    for the person's organization.
+    """
     user: User | None
-    if identity is not None:
-        user = session.get(User, identity.user_id)
-    elif channel in PHONE_CHANNELS:
-        user = session.scalar(select(User).where(User.phone == address))
-        if user is not None and user.is_active:
-            identity = _add(session, user, channel, address, verified_via=EMPLOYEE_RECORD)
-    else:
-        user = None
+    with system(session, Crossing.IDENTITY):
+        identity = session.scalar(
+            select(ChannelIdentity).where(
+                ChannelIdentity.channel == channel, ChannelIdentity.address == address
+            )
+        )
+        if identity is not None:
+            user = session.get(User, identity.user_id)
+        elif channel in PHONE_CHANNELS:
+            user = session.scalar(select(User).where(User.phone == address))
+        else:
+            user = None
     if user is None:
         return Resolution(None, "unknown")
+    act_as(session, user.organization_id)
+    if identity is None and channel in PHONE_CHANNELS and user.is_active:
+        identity = _add(session, user, channel, address, verified_via=EMPLOYEE_RECORD)
     if not user.is_active:
         return Resolution(None, "inactive", user.language, user.full_name)
     now = clock.now()
@@ -116,11 +123,14 @@ def link(
     reply_to: str | None = None,
 ) -> ChannelIdentity:
     """Link `address` to `user` once its owner was verified (`verified_via` says how)."""
-    existing = session.scalar(
-        select(ChannelIdentity)
-        .where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
-        .with_for_update()
-    )
+    # Another employer's person may hold the address: it is unique across employers.
+    with system(session, Crossing.IDENTITY):
+        existing = session.scalar(
+            select(ChannelIdentity)
+            .where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
+            .with_for_update()
+        )
+    act_as(session, user.organization_id)
     if existing is not None:
         if existing.user_id != user.id:
             raise Conflict("That account is already linked to someone else.", code="identity_taken")
@@ -172,32 +182,51 @@ def claim_inbound(session: Session, channel: Channel, external_id: str) -> Claim
     The unique key makes the claim atomic: a concurrent duplicate waits for the first
     transaction and then sees it. Commit the claim with the message's effect.
     """
-    inserted = session.scalar(
-        insert(InboundMessage)
-        .values(channel=channel, external_id=external_id, received_at=clock.now())
-        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-        .returning(InboundMessage.id)
-    )
-    if inserted is not None:
-        return Claim(inserted, first=True)
-    row = session.scalar(
-        select(InboundMessage)
-        .where(InboundMessage.channel == channel, InboundMessage.external_id == external_id)
-        .execution_options(populate_existing=True)
-    )
+    # Before anyone knows who sent it, a message belongs to no employer; a retry's first
+    # answer belongs to the sender's, whom the provider's id alone stands for.
+    with system(session, Crossing.IDENTITY):
+        inserted = session.scalar(
+            insert(InboundMessage)
+            .values(channel=channel, external_id=external_id, received_at=clock.now())
+            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+            .returning(InboundMessage.id)
+        )
+        if inserted is not None:
+            return Claim(inserted, first=True)
+        row = session.scalar(
+            select(InboundMessage)
+            .where(InboundMessage.channel == channel, InboundMessage.external_id == external_id)
+            .execution_options(populate_existing=True)
+        )
     assert row is not None  # inserted by someone, and claims are never deleted once done
     return Claim(row.id, first=False, response=row.response)
+
+
+def was_claimed(session: Session, channel: Channel, external_id: str) -> bool:
+    """Whether a provider's message id was claimed already (without claiming it)."""
+    with system(session, Crossing.IDENTITY):
+        found = session.scalar(
+            select(InboundMessage.id).where(
+                InboundMessage.channel == channel, InboundMessage.external_id == external_id
+            )
+        )
+    return found is not None
 
 
 def finish_inbound(
     session: Session, claim: Claim, *, response: str | None, organization_id: int | None
 ) -> None:
     """Record what the claimed message was answered, for its retries to get the same."""
-    row = session.get(InboundMessage, claim.id)
-    if row is not None:
-        row.response, row.done_at, row.organization_id = response, clock.now(), organization_id
+    # The claim was nobody's; from now on it is the sender's employer's (if any).
+    with system(session, Crossing.IDENTITY):
+        session.execute(
+            update(InboundMessage)
+            .where(InboundMessage.id == claim.id)
+            .values(response=response, done_at=clock.now(), organization_id=organization_id)
+        )
 
 
 def release_inbound(session: Session, claim: Claim) -> None:
     """Forget a claim whose handling failed before it acted, so the provider's retry runs."""
-    session.execute(delete(InboundMessage).where(InboundMessage.id == claim.id))
+    with system(session, Crossing.IDENTITY):
+        session.execute(delete(InboundMessage).where(InboundMessage.id == claim.id))

@@ -8,6 +8,7 @@ from hrcore import db
 from hrcore.clock import local_today
 from hrcore.leave.balances import roll_over_year
 from hrcore.people.models import Organization
+from hrcore.tenancy import Crossing, system
 from hrcore.worker import celery_app
 
 
@@ -19,14 +20,14 @@ def roll_over_year_task(from_year: int | None = None, organization_id: int | Non
     its own time zone. Each organization commits on its own and the job is idempotent,
     so a retry after a failure only completes what is missing.
     """
-    with db.unit_of_work() as session:
+    with db.unit_of_work() as session, system(session, Crossing.SCHEDULE):
         query = select(Organization.id).order_by(Organization.id)
         if organization_id is not None:
             query = query.where(Organization.id == organization_id)
         org_ids = list(session.scalars(query))
     changed = 0
     for org_id in org_ids:
-        with db.unit_of_work() as session:
+        with db.unit_of_work(org_id) as session:
             org = session.get(Organization, org_id)
             if org is None:
                 continue

@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from hrcore import clock
 from hrcore.actor import Actor, Channel
 from hrcore.menus.models import MenuSession
+from hrcore.tenancy import Crossing, system
 
 #: Sessions untouched for this long are deleted (a USSD session lasts 3 minutes at most).
 KEEP = timedelta(days=1)
@@ -40,27 +41,31 @@ def lock_session(session: Session, actor: Actor, *, channel: Channel, key: str) 
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    row = session.scalar(query)
-    if row is None:
-        _insert(
-            session,
-            channel,
-            key,
-            organization_id=actor.organization_id,
-            user_id=actor.user_id,
-            state={},
-            trail=[],
-            hops=0,
-        )
+    # The provider's session id is global: it may name a row of nobody's or of another
+    # employer's, which this block reads and takes over, and nothing else.
+    with system(session, Crossing.IDENTITY):
         row = session.scalar(query)
-        assert row is not None
-    if row.user_id != actor.user_id:
-        row.organization_id, row.user_id, row.state, row.trail = (
-            actor.organization_id,
-            actor.user_id,
-            {},
-            [],
-        )
+        if row is None:
+            _insert(
+                session,
+                channel,
+                key,
+                organization_id=actor.organization_id,
+                user_id=actor.user_id,
+                state={},
+                trail=[],
+                hops=0,
+            )
+            row = session.scalar(query)
+            assert row is not None
+        if row.user_id != actor.user_id:
+            row.organization_id, row.user_id, row.state, row.trail = (
+                actor.organization_id,
+                actor.user_id,
+                {},
+                [],
+            )
+            session.flush()
     return row
 
 
@@ -87,24 +92,30 @@ class SessionEnd:
 
 def record_end(session: Session, *, channel: Channel, key: str, end: SessionEnd) -> MenuSession:
     """Keep the provider's end report on the session (created for a session we never saw)."""
-    _insert(session, channel, key, state={}, trail=[], hops=0)
-    row = session.scalar(
-        select(MenuSession)
-        .where(MenuSession.channel == channel, MenuSession.session_key == key)
-        .with_for_update()
-    )
-    assert row is not None
-    row.ended_at = clock.now()
-    row.end_status = end.status
-    row.duration_ms = end.duration_ms
-    row.end_hops = end.hops
-    row.error_message = end.error_message
-    row.last_response = end.last_response
-    row.updated_at = clock.now()
+    # The report names the session by the provider's id alone, whoever's it was.
+    with system(session, Crossing.IDENTITY):
+        _insert(session, channel, key, state={}, trail=[], hops=0)
+        row = session.scalar(
+            select(MenuSession)
+            .where(MenuSession.channel == channel, MenuSession.session_key == key)
+            .with_for_update()
+        )
+        assert row is not None
+        row.ended_at = clock.now()
+        row.end_status = end.status
+        row.duration_ms = end.duration_ms
+        row.end_hops = end.hops
+        row.error_message = end.error_message
+        row.last_response = end.last_response
+        row.updated_at = clock.now()
+        session.flush()
     return row
 
 
 def forget_old(session: Session, *, keep: timedelta = KEEP) -> int:
-    """Delete sessions untouched for longer than `keep`; how many went."""
-    result = session.execute(delete(MenuSession).where(MenuSession.updated_at < clock.now() - keep))
+    """Delete sessions untouched for longer than `keep`, every employer's; how many went."""
+    with system(session, Crossing.SCHEDULE):
+        result = session.execute(
+            delete(MenuSession).where(MenuSession.updated_at < clock.now() - keep)
+        )
     return int(getattr(result, "rowcount", 0) or 0)

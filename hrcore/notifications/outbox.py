@@ -224,6 +224,8 @@ class Claimed:
     kind: str
     #: The answers it offers, as (value, label) pairs (see `Notification.choices`).
     choices: tuple[tuple[str, str], ...] = ()
+    #: Whose row it is: recording the outcome later acts for this organization.
+    organization_id: int | None = None
 
 
 def lock_due(session: Session, notification_id: int) -> Notification | None:
@@ -282,6 +284,7 @@ def start_attempt(session: Session, notification: Notification) -> Claimed:
         notification.text,
         notification.kind,
         tuple((str(value), str(label)) for value, label in notification.choices or ()),
+        notification.organization_id,
     )
 
 

@@ -18,6 +18,7 @@ from hrcore.identities.models import ChannelIdentity
 from hrcore.notifications.models import Notification, NotificationStatus
 from hrcore.notifications.outbox import DeliverAfterCommit
 from hrcore.people.models import User
+from hrcore.tenancy import Crossing, act_as, system
 
 log = logging.getLogger("ajira.outbox")
 
@@ -211,6 +212,18 @@ def record_delivery_report(
     `delivered` or `failed`, and `delivered` is final. `seen` is a read receipt (a
     WhatsApp `read`): the message was delivered and opened, so it is read here too.
     """
+    # The provider's id is all the report names: it says whose row it is, and no more.
+    where = (
+        Notification.channel == channel,
+        Notification.provider_message_id == provider_message_id,
+    )
+    with system(session, Crossing.JOB):
+        owner = session.scalar(
+            select(Notification.organization_id).where(*where).order_by(Notification.id).limit(1)
+        )
+    if owner is None:
+        return None
+    act_as(session, owner)
     notification = session.scalar(
         select(Notification)
         .where(

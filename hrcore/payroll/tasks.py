@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from hrcore import db
 from hrcore.payroll.models import PayrollRun
 from hrcore.payroll.service import compute_run
+from hrcore.tenancy import act_as_owner_of
 from hrcore.worker import celery_app
 
 
@@ -19,6 +20,7 @@ def compute_run_task(run_id: int) -> int:
     the meantime is left alone.
     """
     with db.unit_of_work() as session:
+        act_as_owner_of(session, PayrollRun, run_id)
 
         def commit(_run: PayrollRun) -> None:
             session.commit()
@@ -37,6 +39,7 @@ def compute_run_task(run_id: int) -> int:
 def _mark_failed(run_id: int) -> None:
     # A run left "computing" would refuse every later change; let hr run it again.
     with db.unit_of_work() as session:
+        act_as_owner_of(session, PayrollRun, run_id)
         run = session.get(PayrollRun, run_id, with_for_update=True)
         if run is not None and run.computing:
             run.computing = False

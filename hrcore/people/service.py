@@ -16,7 +16,7 @@ from hrcore.errors import Conflict, Forbidden, Invalid, NotFound
 from hrcore.notifications.service import notify
 from hrcore.people.models import Department, Organization, User
 from hrcore.security import hash_secret, verify_secret
-from hrcore.tenancy import get_for_org
+from hrcore.tenancy import Crossing, act_as, get_for_org, system
 
 
 def normalize_phone(raw: str, region: str = "KE") -> str:
@@ -55,17 +55,25 @@ def canonical_login(login: str, *, region: str = "KE") -> str:
 
 
 def find_user_by_login(session: Session, login: str, *, region: str = "KE") -> User | None:
-    """The user whose email or phone is `login`, across organizations (logins are global)."""
+    """The user whose email or phone is `login`, across organizations (logins are global).
+
+    The session then acts for the user's organization (`tenancy.act_as`).
+    """
     login = login.strip()
     if "\x00" in login:
         return None  # no stored email or phone holds NUL (and PostgreSQL text cannot)
     if "@" in login:
-        return session.scalar(select(User).where(func.lower(User.email) == login.lower()))
-    try:
-        phone = normalize_phone(login, region)
-    except Invalid:
-        return None
-    return session.scalar(select(User).where(User.phone == phone))
+        query = select(User).where(func.lower(User.email) == login.lower())
+    else:
+        try:
+            query = select(User).where(User.phone == normalize_phone(login, region))
+        except Invalid:
+            return None
+    with system(session, Crossing.LOGIN):
+        user = session.scalar(query)
+    if user is not None:
+        act_as(session, user.organization_id)
+    return user
 
 
 def get_organization(session: Session, actor: Actor) -> Organization:
@@ -82,7 +90,12 @@ def _check_contact_free(session: Session, *, email: str | None, phone: str | Non
         clauses.append(User.email == email)
     if phone:
         clauses.append(User.phone == phone)
-    if clauses and session.scalar(select(User.id).where(or_(*clauses)).limit(1)) is not None:
+    if not clauses:
+        return
+    # Logins are global: another employer's person may hold the address already.
+    with system(session, Crossing.LOGIN):
+        taken = session.scalar(select(User.id).where(or_(*clauses)).limit(1))
+    if taken is not None:
         raise Conflict("That email or phone number is already registered.", code="contact_taken")
 
 
@@ -329,7 +342,10 @@ def create_organization(
     currency: str,
     **settings: object,
 ) -> Organization:
-    """Register a new employer (a platform operation: seeds and onboarding, no actor)."""
+    """Register a new employer (a platform operation: seeds and onboarding, no actor).
+
+    The session then acts for it.
+    """
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     import holidays
@@ -340,13 +356,16 @@ def create_organization(
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise Invalid(f"Unknown time zone {timezone!r}.", code="invalid_timezone") from exc
-    if session.scalar(select(Organization.id).where(Organization.slug == slug)) is not None:
-        raise Conflict(f"Organization {slug!r} already exists.", code="organization_exists")
-    org = Organization(
-        slug=slug, name=name, country=country, timezone=timezone, currency=currency, **settings
-    )
-    session.add(org)
-    session.flush()
+    with system(session, Crossing.OPERATIONS):
+        if session.scalar(select(Organization.id).where(Organization.slug == slug)) is not None:
+            raise Conflict(f"Organization {slug!r} already exists.", code="organization_exists")
+        org = Organization(
+            slug=slug, name=name, country=country, timezone=timezone, currency=currency, **settings
+        )
+        session.add(org)
+        session.flush()
+    # What follows (its sites, leave types, first admin) belongs to the new employer.
+    act_as(session, org.id)
     return org
 
 

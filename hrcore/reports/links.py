@@ -25,6 +25,7 @@ from hrcore.errors import Forbidden
 from hrcore.people.models import User
 from hrcore.people.service import actor_for
 from hrcore.reports.words import LANGUAGES, Language
+from hrcore.tenancy import act_as
 
 #: Long enough to open a link from a chat a little later, short enough not to matter leaked.
 LINK_LIFETIME = timedelta(minutes=30)
@@ -145,6 +146,10 @@ def open_link(session: Session, token: str) -> tuple[Actor, ChartRequest]:
         channel = Channel(claims.get("ch", Channel.API))
     except (TypeError, ValueError):
         raise _invalid() from None
+    if isinstance(claims["org"], bool) or not isinstance(claims["org"], int):
+        raise _invalid()
+    # Signed by us: the organization it names is whose rows the link may show.
+    act_as(session, claims["org"])
     user = session.get(User, user_id)
     if (
         user is None

@@ -5,15 +5,19 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+import kombu.pools
 import pytest
 from sqlalchemy import Engine, delete, select, text
 from sqlalchemy.orm import Session
@@ -23,12 +27,14 @@ from hrcore.audit import AuditEntry
 from hrcore.config import get_settings
 from hrcore.leave import service as leave
 from hrcore.leave.models import LeaveRequest
-from hrcore.migrate import upgrade
+from hrcore.migrate import owner_engine, upgrade
 from hrcore.notifications import outbox
 from hrcore.notifications.models import Notification, NotificationAttempt
 from hrcore.people.models import Organization
 from hrcore.worker import celery_app
-from tests.factories import Team
+from tests.factories import Team, arranging
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
@@ -40,7 +46,11 @@ def committed_database(engine: Engine) -> Iterator[Engine]:
     (`committed_team`). Use it through `using(engine)` in each test.
     """
     name = f"ajira_outbox_{secrets.token_hex(4)}"
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    # Creating a database is the login role's right, not the application role's.
+    with (
+        owner_engine(engine) as owner,
+        owner.connect().execution_options(isolation_level="AUTOCOMMIT") as conn,
+    ):
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     own = db.make_engine(engine.url.set(database=name), pool_size=20, max_overflow=10)
     try:
@@ -49,7 +59,10 @@ def committed_database(engine: Engine) -> Iterator[Engine]:
     finally:
         own.dispose()
         db.configure_engine(engine)
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with (
+            owner_engine(engine) as owner,
+            owner.connect().execution_options(isolation_level="AUTOCOMMIT") as conn,
+        ):
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
@@ -109,7 +122,7 @@ def wait_for(check: Callable[[], Any], *, timeout: float = 10.0, every: float = 
 
 def row(engine: Engine, notification_id: int) -> Notification:
     """A fresh copy of one outbox row."""
-    with Session(engine, expire_on_commit=False) as session:
+    with arranging(Session(engine, expire_on_commit=False)) as session:
         found = session.get(Notification, notification_id)
         assert found is not None
         session.expunge(found)
@@ -117,12 +130,12 @@ def row(engine: Engine, notification_id: int) -> Notification:
 
 
 def attempts(engine: Engine, notification_id: int) -> list[NotificationAttempt]:
-    with Session(engine, expire_on_commit=False) as session:
+    with arranging(Session(engine, expire_on_commit=False)) as session:
         return outbox.attempts_of(session, notification_id)
 
 
 def rows_for(engine: Engine, user_id: int, kind: str | None = None) -> list[Notification]:
-    with Session(engine, expire_on_commit=False) as session:
+    with arranging(Session(engine, expire_on_commit=False)) as session:
         query = select(Notification).where(Notification.recipient_id == user_id)
         if kind:
             query = query.where(Notification.kind == kind)
@@ -132,14 +145,14 @@ def rows_for(engine: Engine, user_id: int, kind: str | None = None) -> list[Noti
 @contextmanager
 def committed_team(engine: Engine) -> Iterator[Team]:
     """A team whose rows are committed (workers see them), removed afterwards."""
-    with Session(engine, expire_on_commit=False) as setup:
+    with arranging(Session(engine, expire_on_commit=False)) as setup:
         team = Team(setup)
         leave.ensure_default_leave_types(setup, team.org)
         setup.commit()
     try:
         yield team
     finally:
-        with Session(engine) as cleanup:
+        with arranging(Session(engine)) as cleanup:
             org_id = team.org.id
             cleanup.execute(delete(LeaveRequest).where(LeaveRequest.organization_id == org_id))
             cleanup.execute(delete(AuditEntry).where(AuditEntry.organization_id == org_id))
@@ -323,3 +336,65 @@ def redis_server_on(port: int) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@contextmanager
+def ajira_worker(
+    redis_url: str,
+    engine: Engine,
+    base_url: str,
+    workdir: Path,
+    name: str,
+    *,
+    retry_base: str = "0.3",
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`ajira worker` in a process group of its own, on `engine`'s database and the Africa's
+    Talking stand-in at `base_url`; stopped warmly at the end unless it was killed before."""
+    env = {
+        **os.environ,
+        **{k: v for k, v in at_env(base_url).items() if v is not None},
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "AJIRA_OUTBOX_RETRY_BASE": retry_base,
+        "AJIRA_DATA_DIR": str(workdir / "data"),
+        "AJIRA_ENV": "test",
+        **(extra_env or {}),
+    }
+    log_path = workdir / f"{name}.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "worker", "--concurrency", "2", "--loglevel", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        # After a Redis restart at the same address, this process's pooled connections are
+        # dead: publishing reconnects by itself, the control channel (ping) does not.
+        kombu.pools.reset()
+        with broker(redis_url):
+
+            def ready() -> bool:
+                if process.poll() is not None:
+                    pytest.fail(log_path.read_text())
+                return bool(celery_app.control.ping(timeout=0.3))
+
+            wait_for(ready, timeout=30)
+            yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)  # warm shutdown: finish running tasks
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                kill_group(process)
+        log.close()
+
+
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the worker and its pool processes at once: no task finishes, none is acked."""
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
