@@ -6,7 +6,6 @@ This module is the contract the tool, the assistant, the eval and the benchmark 
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 import time
@@ -35,8 +34,11 @@ RRF_K = 60
 FTS_WEIGHT = 0.5
 CANDIDATES_PER_RESULT = 4
 MIN_CANDIDATES = 20
-# ef_search 100 missed neighbours of 5k-8k chunk employers among 100k (recall@5 0.93); 400 did not.
-MIN_EF_SEARCH = 400
+# The floor only binds for an employer holding over a fifth of all chunks (ef = 2 x pool /
+# share). Since employers up to 10,000 chunks are searched exactly, only such big ones
+# reach the HNSW scan: for the largest of the 100k benchmark (28%) ef 120-300 all gave
+# recall@20 1.00 against exact, and 400 cost 2.5x the CPU of 200 (9.5 vs 3.8 ms).
+MIN_EF_SEARCH = 200
 MAX_EF_SEARCH = 1000  # pgvector's own ceiling for hnsw.ef_search
 # Words in more than this share of all chunks (planner statistics) rank but do not select.
 COMMON_WORD_SHARE = 0.3
@@ -142,16 +144,22 @@ def reciprocal_rank_fusion(
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 
+# "Another model" as the two ranges of the (organization_id, embedding_model) index below
+# and above it, each probed for one entry. `embedding_model != :model` is no index
+# condition: it read every chunk of the employer from the heap, 9-20 ms for the largest
+# employer of the 100k benchmark, the dearest statement of its search.
+_OTHER_MODEL = text(
+    "(SELECT embedding_model FROM policy_chunks"
+    " WHERE organization_id = :org AND embedding_model < :model LIMIT 1)"
+    " UNION ALL (SELECT embedding_model FROM policy_chunks"
+    " WHERE organization_id = :org AND embedding_model > :model LIMIT 1)"
+    " LIMIT 1"
+)
+
+
 def check_embeddings_current(session: Session, *, organization_id: int, embedder: Embedder) -> None:
     """Refuse to compare a query with chunks embedded by another model."""
-    stale = session.scalar(
-        select(PolicyChunk.embedding_model)
-        .where(
-            PolicyChunk.organization_id == organization_id,
-            PolicyChunk.embedding_model != embedder.model_name,
-        )
-        .limit(1)
-    )
+    stale = session.scalar(_OTHER_MODEL, {"org": organization_id, "model": embedder.model_name})
     if stale is not None:
         raise Conflict(
             f"The policy documents were embedded with {stale}, but search uses "
@@ -227,18 +235,25 @@ _HNSW_DENSE = (
     " FROM (SELECT id, embedding <=> CAST(:q AS vector) AS distance FROM policy_chunks"
     " WHERE organization_id = :org ORDER BY embedding <=> CAST(:q AS vector) LIMIT :k) AS top"
 )
+# Full text reads `policy_chunks_searchable` (migration 0011): the employer's rows by the
+# row-level-security setting, without the policy that would keep `@@` off the GIN index.
 _FTS = (
     "SELECT id, score, row_number() OVER (ORDER BY score DESC, id) AS pos FROM ("
     " SELECT id, ts_rank_cd(tsv, to_tsquery('simple', :rank), 1) AS score"
-    " FROM policy_chunks WHERE organization_id = :org"
+    " FROM policy_chunks_searchable WHERE organization_id = :org"
     " AND tsv @@ to_tsquery('simple', :match)"
     " ORDER BY score DESC, id LIMIT :k) AS top"
 )
+# Every word of this query is in over 30% of all chunks, so the employer's rows are walked
+# until `cap` match: `ts_match_vq` is `@@` in a form the planner cannot take to the GIN
+# index, whose posting lists for such words run to a third of the table or more. It
+# chose them, with the organization's index, for large employers: 44 ms of server time
+# for the 100k benchmark's largest and "leave days pay work", against 7.6 ms walking.
 _FTS_CAPPED = (
     "SELECT id, score, row_number() OVER (ORDER BY score DESC, id) AS pos FROM ("
     " SELECT id, ts_rank_cd(tsv, to_tsquery('simple', :rank), 1) AS score FROM ("
-    "  SELECT id, tsv FROM policy_chunks WHERE organization_id = :org"
-    "  AND tsv @@ to_tsquery('simple', :match) LIMIT :cap) AS matches"
+    "  SELECT id, tsv FROM policy_chunks_searchable WHERE organization_id = :org"
+    "  AND ts_match_vq(tsv, to_tsquery('simple', :match)) LIMIT :cap) AS matches"
     " ORDER BY score DESC, id LIMIT :k) AS top"
 )
 
@@ -301,17 +316,17 @@ def dense_ranking(
 
 
 def _raise_ef_search(session: Session, own: int, pool: int) -> None:
-    share = min(1.0, own / max(_estimated_total(session), own))
-    ef = min(MAX_EF_SEARCH, max(MIN_EF_SEARCH, math.ceil(2 * pool / share)))
-    session.execute(text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": str(ef)})
-
-
-def _estimated_total(session: Session) -> int:
-    # The planner's estimate is free and close enough to size ef_search.
-    estimate = session.scalar(
-        text("SELECT reltuples::bigint FROM pg_class WHERE oid = 'policy_chunks'::regclass")
+    # ef = 2 x pool / (the employer's share of all chunks), within the bounds, so that about
+    # 2 x pool of the scan's candidates are the employer's. The planner's row estimate is
+    # free and close enough for the total; read in the same statement, one round trip.
+    session.execute(
+        text(
+            "SELECT set_config('hnsw.ef_search', least(:hi, greatest(:lo,"
+            " ceil(2.0 * :pool * greatest(reltuples, :own) / :own)))::int::text, true)"
+            " FROM pg_class WHERE oid = 'policy_chunks'::regclass"
+        ),
+        {"own": own, "pool": pool, "lo": MIN_EF_SEARCH, "hi": MAX_EF_SEARCH},
     )
-    return max(int(estimate or 0), 1)
 
 
 def _vector_literal(vector: list[float]) -> str:
@@ -388,13 +403,8 @@ def common_words(session: Session) -> frozenset[str]:
     cached = _common
     if cached is not None and now - cached[0] < COUNT_TTL_SECONDS:
         return cached[1]
-    row = session.execute(
-        text(
-            "SELECT most_common_elems::text::text[] AS words, most_common_elem_freqs AS shares"
-            " FROM pg_stats WHERE schemaname = current_schema()"
-            " AND tablename = 'policy_chunks' AND attname = 'tsv'"
-        )
-    ).first()
+    # Through a function of migration 0011: `pg_stats` hides a table under row-level security.
+    row = session.execute(text("SELECT words, shares FROM policy_chunk_common_lexemes()")).first()
     words: frozenset[str] = frozenset()
     if row is not None and row.words:
         # The shares list ends with three summary figures; zip stops at the words.

@@ -25,9 +25,9 @@ class KnowledgeSettings(BaseSettings):
     max_document_bytes: int = Field(
         default=10 * MIB, ge=1, validation_alias="AJIRA_MAX_DOCUMENT_BYTES"
     )
-    # Below this many chunks an organization is searched exactly (see knowledge/README.md).
+    # Up to this many chunks an organization is searched exactly (see knowledge/README.md).
     exact_search_max_chunks: int = Field(
-        default=3_000, ge=0, validation_alias="AJIRA_EXACT_SEARCH_MAX_CHUNKS"
+        default=10_000, ge=0, validation_alias="AJIRA_EXACT_SEARCH_MAX_CHUNKS"
     )
 
 

@@ -96,6 +96,8 @@ class PolicyChunk(Base):
     heading: Mapped[str] = mapped_column(Text, default="")
     text: Mapped[str] = mapped_column(Text)
     quote: Mapped[str] = mapped_column(Text)
+    # Kept in the row (STORAGE MAIN, toast_tuple_target 4080: migration 0012), where an
+    # exact search of the employer's chunks reads it without a TOAST lookup per chunk.
     embedding: Mapped[list[float]] = mapped_column(Vector(EMBEDDING_DIM))
     embedding_model: Mapped[str] = mapped_column(String(128))
     embedding_dim: Mapped[int] = mapped_column(Integer)
