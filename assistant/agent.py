@@ -18,7 +18,7 @@ from langchain.agents.middleware import (
     ModelResponse,
 )
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import RemoveMessage
+from langchain_core.messages import AIMessage, RemoveMessage
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
@@ -75,7 +75,7 @@ class ModelCall(AgentMiddleware):
     One middleware rather than one per concern: LangChain traces each `wrap_model_call`
     hook, and a `before_model` hook is a graph step of its own, so each would add cost
     to every model call. Any failure of the call becomes `ModelUnavailable` (logged by
-    type, not shown).
+    type, not shown), and so does an answer with an unreadable tool call.
     """
 
     def __init__(self, max_messages: int = MAX_MESSAGES) -> None:
@@ -113,6 +113,7 @@ class ModelCall(AgentMiddleware):
         except Exception as exc:
             log.warning("chat model call failed: %s", type(exc).__name__)
             raise ModelUnavailable(str(type(exc).__name__)) from exc
+        _refuse_unusable(response)
         return self._forgetting(response, drop)
 
     async def awrap_model_call(
@@ -126,7 +127,18 @@ class ModelCall(AgentMiddleware):
         except Exception as exc:
             log.warning("chat model call failed: %s", type(exc).__name__)
             raise ModelUnavailable(str(type(exc).__name__)) from exc
+        _refuse_unusable(response)
         return self._forgetting(response, drop)
+
+
+def _refuse_unusable(response: ModelResponse) -> None:
+    """Refuse a message with a tool call whose arguments are not a JSON object (a truncated
+    or garbled answer): the whole message, calls that did parse included, since half of
+    an answer is not what the model meant, and nothing runs on a guess."""
+    for message in response.result:
+        if isinstance(message, AIMessage) and message.invalid_tool_calls:
+            log.warning("chat model answer refused: unreadable tool call")
+            raise ModelUnavailable("unreadable tool call")
 
 
 async def _inline_when_untraced(

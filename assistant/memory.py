@@ -66,7 +66,15 @@ async def async_checkpointer() -> AsyncPostgresSaver:
     if saver is not None:
         return saver
     pool = AsyncConnectionPool(
-        checkpointer_url(), min_size=1, max_size=4, kwargs=_CONNECTION_KWARGS, open=False
+        checkpointer_url(),
+        min_size=1,
+        max_size=4,
+        kwargs=_CONNECTION_KWARGS,
+        # Each connection is checked as it is handed out, as the engine's `pool_pre_ping`
+        # does: after a database restart the pool holds only dead ones, and without the
+        # check each of them would fail one chat turn before being thrown away.
+        check=AsyncConnectionPool.check_connection,
+        open=False,
     )
     await pool.open()
     saver = AsyncPostgresSaver(conn=pool)  # type: ignore[arg-type]

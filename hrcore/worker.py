@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
+from kombu.exceptions import OperationalError as BrokerUnavailable
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from hrcore.config import get_settings
+
+log = logging.getLogger("ajira.worker")
 
 
 def _make_app() -> Celery:
@@ -17,7 +22,10 @@ def _make_app() -> Celery:
     app = Celery("ajira")
     app.conf.update(
         broker_url=settings.redis_url or "memory://",
-        result_backend=settings.redis_url,
+        # No result backend: nothing reads a task's return value, and with one every
+        # publish also subscribes to its result channel, which while Redis is down retries
+        # for about 20 s and then leaves the backend broken until the process restarts.
+        task_ignore_result=True,
         task_always_eager=settings.redis_url is None,
         task_eager_propagates=True,
         task_acks_late=True,
@@ -87,6 +95,10 @@ def _drop_rolled_back_jobs(session: Session, previous: SessionTransaction) -> No
         pending[:] = [job for job in pending if not _within(job[0], previous)]
 
 
+# Jobs whose broker could not take them run here, one at a time, off the committing thread.
+_fallback = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ajira-jobs")
+
+
 @event.listens_for(Session, "after_commit")
 def _send_committed_jobs(session: Session) -> None:
     # SQLAlchemy also fires this when a savepoint is released; only the real commit counts.
@@ -94,4 +106,18 @@ def _send_committed_jobs(session: Session) -> None:
         return
     pending = session.info.pop(_PENDING, None)
     for _transaction, task, args, kwargs in pending or ():
-        task.delay(*args, **kwargs)
+        try:
+            task.delay(*args, **kwargs)
+        except BrokerUnavailable:
+            # The commit stands and the caller is told so: a broker that is down (Redis
+            # restarting) must neither turn it into an error nor lose the job, which then
+            # runs in this process, as every job does without REDIS_URL.
+            log.warning("job_enqueue_failed task=%s, running it here", task.name, exc_info=True)
+            _fallback.submit(_run_here, task, args, kwargs)
+
+
+def _run_here(task: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    try:
+        task.apply(args=args, kwargs=kwargs, throw=True)
+    except Exception:
+        log.exception("job_failed task=%s", task.name)
