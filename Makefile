@@ -14,14 +14,15 @@ LOCK_VENV := .venv-lock
 export AJIRA_DATA_DIR
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt bench lock clean
+.PHONY: help run test lint fmt bench bench-quick lock clean
 
 help:
 	@echo "make run    start the demo on http://$(HOST):$(PORT) (embedded database in $(AJIRA_DATA_DIR)/)"
 	@echo "make test   format check, lint, import contracts, then the test suite"
 	@echo "make lint   format check, lint, import contracts, bandit and pip-audit only"
 	@echo "make fmt    format the code and apply safe lint fixes"
-	@echo "make bench  run every bench/*.py"
+	@echo "make bench  run every bench/*.py: one results table in bench/RESULTS.md and README.md"
+	@echo "make bench-quick  short versions of the benchmarks in that table (under 5 minutes)"
 	@echo "make lock   regenerate constraints.txt from a fresh virtualenv"
 	@echo "make clean  remove the virtualenv and caches (the demo database in $(AJIRA_DATA_DIR)/ stays)"
 	@echo "PYTHON=$(PYTHON) (override with PYTHON=python3.12 ...)"
@@ -58,13 +59,12 @@ fmt: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# One process per benchmark, one after the other; bench/run_all.py gathers their rows.
 bench: $(DEV_STAMP)
-	@set -e; found=0; \
-	for script in bench/[!_]*.py; do \
-		[ -e "$$script" ] || continue; \
-		found=1; echo "== $$script"; $(BIN)/python "$$script"; \
-	done; \
-	[ $$found = 1 ] || echo "No benchmarks in bench/."
+	$(BIN)/python bench/run_all.py --readme
+
+bench-quick: $(DEV_STAMP)
+	$(BIN)/python bench/run_all.py --quick
 
 lock:
 	rm -rf $(LOCK_VENV)

@@ -5,7 +5,9 @@ own transactions) with the offline model; the model is wrapped to time its own c
 and the rest is the agent's overhead. Database statements are counted on both paths:
 SQLAlchemy (context, tools, previews) and psycopg (the checkpointer).
 
-    python bench/agent_overhead.py [--rounds 20] [--json out.json]
+    python bench/agent_overhead.py [--rounds 20] [--quick] [--json out.json]
+
+--quick: 5 rounds.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from _common import fresh_database, percentile
+from _common import Result, fresh_database, percentile, quick_flag, write_results
 from sqlalchemy import event
 
 from assistant import memory
@@ -130,9 +132,12 @@ async def _run(rounds: int) -> dict[str, dict[str, list[float]]]:
 def main() -> None:
     """Run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=None, help="20; 5 with --quick")
     parser.add_argument("--json", type=Path)
+    quick_flag(parser, "5 rounds")
     args = parser.parse_args()
+    if args.rounds is None:
+        args.rounds = 5 if args.quick else 20
 
     with fresh_database() as engine:
         memory.setup_checkpointer()
@@ -188,6 +193,25 @@ def main() -> None:
     print(f"\nagent overhead p50 {p50:.1f} ms = {p50 / AIM_MS:.2f} x the {AIM_MS:.0f} ms aim")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
+    turns = f"{args.rounds} rounds of a {len(CONVERSATION)}-turn conversation"
+    statements = rows[-1]["db_statements"]
+    write_results(
+        "agent_overhead",
+        [
+            Result(
+                "time per turn outside the offline model, p50",
+                round(p50, 2),
+                "ms",
+                peer="aim",
+                peer_value=AIM_MS,
+                limit=True,
+                aim_below=1,
+                note=f"{turns}; {statements:g} database statements per turn",
+            ),
+        ],
+        quick=args.quick,
+        params={"rounds": args.rounds},
+    )
 
 
 if __name__ == "__main__":

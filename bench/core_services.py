@@ -6,7 +6,9 @@ the same run on the same engine, is the peer: the ratio shows what the
 service's rules (permission, tenancy, late/geofence or balance checks, audit)
 cost on top of the database's own round-trip, independent of machine noise.
 
-    python bench/core_services.py [--employees 300] [--json out.json]
+    python bench/core_services.py [--employees 300] [--quick] [--json out.json]
+
+--quick: 100 employees.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from datetime import date, timedelta
 from datetime import time as dtime
 from pathlib import Path
 
-from _common import fresh_database, percentile
+from _common import Result, fresh_database, percentile, quick_flag, write_results
 from sqlalchemy import text
 
 from hrcore import db
@@ -143,9 +145,12 @@ def run(employees: int) -> list[dict[str, float | str | int]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--employees", type=int, default=300)
+    parser.add_argument("--employees", type=int, default=None, help="300; 100 with --quick")
     parser.add_argument("--json", type=Path)
+    quick_flag(parser, "100 employees")
     args = parser.parse_args()
+    if args.employees is None:
+        args.employees = 100 if args.quick else 300
     with fresh_database():
         results = run(args.employees)
     print(f"{'operation':<26}{'n':>6}{'ops/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p50/peer':>10}")
@@ -156,6 +161,23 @@ def main() -> None:
         )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
+    peer = results[0]
+    write_results(
+        "core_services",
+        [
+            Result(
+                f"{row['operation']} service call + commit",
+                float(row["ops_per_s"]),
+                "ops/s",
+                peer="bare INSERT + COMMIT, same engine",
+                peer_value=float(peer["ops_per_s"]),
+                note=f"{args.employees} employees, one after the other",
+            )
+            for row in results[1:]
+        ],
+        quick=args.quick,
+        params={"employees": args.employees},
+    )
 
 
 if __name__ == "__main__":

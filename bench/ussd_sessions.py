@@ -14,7 +14,10 @@ The aim: p95 under 100 ms, and under 5x the floor.
 The webhook rate limit is lifted for the run: every caller comes from 127.0.0.1 here, as
 all of Africa's Talking's traffic comes from a few gateway addresses in production.
 
-    python bench/ussd_sessions.py [--callers 50] [--rounds 4] [--think-ms 3000] [--json out.json]
+    python bench/ussd_sessions.py [--callers 50] [--rounds 4] [--think-ms 3000] [--quick]
+        [--json out.json]
+
+--quick: 20 callers x 2 sessions, 1 s think time.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
-from _common import Server, fresh_database, percentile
+from _common import Result, Server, fresh_database, percentile, quick_flag, write_results
 from sqlalchemy import func, select
 
 from hrcore import db
@@ -188,11 +191,19 @@ def _stats(values: list[float]) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--callers", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=4, help="Sessions per caller.")
-    parser.add_argument("--think-ms", type=float, default=3000, help="Pause between screens.")
+    parser.add_argument("--callers", type=int, default=None, help="50; 20 with --quick")
+    parser.add_argument("--rounds", type=int, default=None, help="Sessions per caller: 4; 2.")
+    parser.add_argument(
+        "--think-ms", type=float, default=None, help="Pause between screens: 3000; 1000."
+    )
     parser.add_argument("--json", type=Path)
+    quick_flag(parser, "20 callers x 2 sessions, 1 s think time")
     args = parser.parse_args()
+    quick = {"callers": 20, "rounds": 2, "think_ms": 1000.0}
+    full = {"callers": 50, "rounds": 4, "think_ms": 3000.0}
+    for name, value in (quick if args.quick else full).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
 
     env = {
         "AJIRA_ENV": "development",
@@ -240,6 +251,41 @@ def main() -> None:
         args.json.write_text(
             json.dumps({"rows": rows, "problems": problems, "filed": filed}, indent=2)
         )
+    load = (
+        f"{args.callers} callers × {args.rounds} leave requests, {args.think_ms / 1000:g} s "
+        f"to read each screen; {len(problems)} problems"
+    )
+    write_results(
+        "ussd_sessions",
+        [
+            Result(
+                "USSD screen latency, every hop, p95",
+                worst["p95_ms"],
+                "ms",
+                peer="GET /healthz p95 during the same load (floor)",
+                peer_value=floor_stats["p95_ms"],
+                aim_below=AIM_RATIO,
+                note=load,
+            ),
+            Result(
+                "USSD screen latency, every hop, p95",
+                worst["p95_ms"],
+                "ms",
+                peer="aim",
+                peer_value=AIM_MS,
+                limit=True,
+                aim_below=1,
+            ),
+        ],
+        quick=args.quick,
+        params={
+            "callers": args.callers,
+            "rounds": args.rounds,
+            "think_ms": args.think_ms,
+            "filed": filed,
+            "problems": len(problems),
+        },
+    )
 
 
 if __name__ == "__main__":

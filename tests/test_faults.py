@@ -1,4 +1,4 @@
-"""Faults in the middle of real traffic (issue 14): nothing acknowledged is lost or done twice.
+"""Faults in the middle of real traffic: nothing acknowledged is lost or done twice.
 
 One `ajira serve` process runs for the module in front of a PostgreSQL, a Redis, an
 OpenAI-compatible model and Africa's Talking, each a loopback stand-in this module can
