@@ -6,14 +6,12 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import ConfigDict, Field
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from hrcore.actor import Channel, Permission
 from hrcore.cases import service as cases
 from hrcore.cases.models import CaseStatus, HRCase
 from hrcore.pagination import MAX_PAGE
-from hrcore.people.models import User
+from hrcore.people.service import names_of
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
 
 CaseStatusName = Literal["open", "answered", "closed"]
@@ -50,12 +48,10 @@ def _describe(case: HRCase, asker: str) -> str:
     return head
 
 
-def _items(session: Session, rows: list[HRCase]) -> list[HRCaseItem]:
-    ids = {r.employee_id for r in rows} | {r.answered_by_id for r in rows if r.answered_by_id}
-    names: dict[int, str] = {}
-    if ids:
-        found = session.execute(select(User.id, User.full_name).where(User.id.in_(ids)))
-        names = {row.id: row.full_name for row in found}
+def _items(ctx: ToolContext, rows: list[HRCase]) -> list[HRCaseItem]:
+    names = names_of(
+        ctx.session, ctx.actor, [r.employee_id for r in rows] + [r.answered_by_id for r in rows]
+    )
     return [
         HRCaseItem(
             summary=_describe(case, names.get(case.employee_id, "an employee")),
@@ -77,8 +73,8 @@ def _items(session: Session, rows: list[HRCase]) -> list[HRCaseItem]:
     ]
 
 
-def _item(session: Session, case: HRCase) -> HRCaseItem:
-    (item,) = _items(session, [case])
+def _item(ctx: ToolContext, case: HRCase) -> HRCaseItem:
+    (item,) = _items(ctx, [case])
     return item
 
 
@@ -119,7 +115,7 @@ def ask_hr(ctx: ToolContext, args: AskHrArgs) -> HRCaseItem:
     case = cases.open_case(
         ctx.session, ctx.actor, question=args.question, context=args.conversation_context
     )
-    item = _item(ctx.session, case)
+    item = _item(ctx, case)
     item.summary = (
         f"Your question is with hr (case #{case.id}). They will answer you here: "
         f"“{_quote(case.question)}”"
@@ -149,7 +145,7 @@ def list_hr_cases(ctx: ToolContext, args: ListHrCasesArgs) -> HRCaseList:
     'open' to find the questions still waiting for an answer.
     """
     rows = cases.list_cases(ctx.session, ctx.actor, **args.model_dump())
-    items = _items(ctx.session, rows)
+    items = _items(ctx, rows)
     count = f"{len(items)} case{'' if len(items) == 1 else 's'}"
     summary = count + (":\n" + "\n".join(i.summary for i in items) if items else ".")
     return HRCaseList(summary=summary, cases=items)
@@ -181,7 +177,7 @@ def answer_hr_case(ctx: ToolContext, args: AnswerHrCaseArgs) -> HRCaseItem:
     Each case is answered once. Find open cases with list_hr_cases (status 'open').
     """
     case = cases.answer_case(ctx.session, ctx.actor, case_id=args.case_id, answer=args.answer)
-    item = _item(ctx.session, case)
+    item = _item(ctx, case)
     item.summary = (
         f"Answer to case #{case.id} from {item.employee_name}, sent to them by "
         f"{cases.reply_channel(case.channel)}: “{_quote(args.answer)}”"

@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from hrcore.actor import Actor, Permission
+from hrcore.actor import Permission
 from hrcore.leave import service as leave
 from hrcore.leave.models import LeaveRequest, LeaveStatus
+from hrcore.leave.rules import is_unlimited
 from hrcore.leave.schemas import BalanceView
-from hrcore.people.models import User
+from hrcore.people.service import names_of
 from tools.menus import Choose, EnterDate, EnterDays, EnterText, Options, Ussd, View
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
 from tools.types import Day, Year
 
 MAX_LIST = 100
 
-#: The service's rule for leave type codes, repeated here so the schema shows it.
-LeaveTypeCode = Annotated[str, Field(max_length=32, pattern=r"^[a-z][a-z0-9_]{1,31}$")]
+#: The service's rule for leave type codes, so the schema shows it.
+LeaveTypeCode = Annotated[str, Field(max_length=leave.MAX_CODE_LENGTH, pattern=leave.CODE_PATTERN)]
 StatusName = Literal["pending", "approved", "rejected", "cancelled"]
 
 
@@ -60,22 +58,10 @@ class LeaveRequestItem(ToolResult):
     comment: str | None = Field(description="The approver's comment or the cancellation reason.")
 
 
-def _names(session: Session, actor: Actor, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.execute(
-        select(User.id, User.full_name).where(
-            User.organization_id == actor.organization_id, User.id.in_(wanted)
-        )
-    )
-    return {row.id: row.full_name for row in rows}
-
-
-def _items(session: Session, actor: Actor, requests: list[LeaveRequest]) -> list[LeaveRequestItem]:
-    names = _names(
-        session,
-        actor,
+def _items(ctx: ToolContext, requests: list[LeaveRequest]) -> list[LeaveRequestItem]:
+    names = names_of(
+        ctx.session,
+        ctx.actor,
         [r.employee_id for r in requests] + [r.decided_by_id for r in requests],
     )
     items = []
@@ -208,7 +194,7 @@ def request_leave(ctx: ToolContext, args: RequestLeaveArgs) -> LeaveRequestResul
         year=request.start_date.year,
         as_of=request.start_date,
     )
-    (item,) = _items(ctx.session, ctx.actor, [request])
+    (item,) = _items(ctx, [request])
     summary = leave.describe_request(request) + "."
     if balance.available is not None:
         summary += f" {_days(balance.available)} left after this."
@@ -237,7 +223,7 @@ def cancel_leave(ctx: ToolContext, args: CancelLeaveArgs) -> LeaveRequestItem:
     Approved leave cannot be cancelled here: the user should ask their supervisor or hr.
     """
     request = leave.cancel_leave(ctx.session, ctx.actor, **args.model_dump())
-    (item,) = _items(ctx.session, ctx.actor, [request])
+    (item,) = _items(ctx, [request])
     return item
 
 
@@ -339,7 +325,7 @@ def approve_leave(ctx: ToolContext, args: ApproveLeaveArgs) -> LeaveRequestItem:
     their own request. Find request ids with list_leave_requests (status 'pending').
     """
     request = leave.approve_leave(ctx.session, ctx.actor, **args.model_dump())
-    (item,) = _items(ctx.session, ctx.actor, [request])
+    (item,) = _items(ctx, [request])
     return item
 
 
@@ -371,7 +357,7 @@ def list_leave_requests(ctx: ToolContext, args: ListLeaveRequestsArgs) -> LeaveR
     the whole organization's. Use status 'pending' to find requests awaiting a decision.
     """
     requests = leave.list_leave_requests(ctx.session, ctx.actor, **args.model_dump())
-    items = _items(ctx.session, ctx.actor, requests)
+    items = _items(ctx, requests)
     summary = _plural(len(items), "leave request") + (":" if items else ".")
     if items:
         summary += "\n" + "\n".join(item.summary for item in items)
@@ -459,7 +445,7 @@ def leave_balance(ctx: ToolContext, args: LeaveBalanceArgs) -> LeaveBalances:
     items = [_balance_item(view) for view in views]
     lines = [item.summary for item in items]
     if employee_id != ctx.actor.user_id:
-        name = _names(ctx.session, ctx.actor, [employee_id]).get(employee_id, "")
+        name = names_of(ctx.session, ctx.actor, [employee_id]).get(employee_id, "")
         year = views[0].year if views else args.year
         lines.insert(0, f"Leave balances of {name} for {year}:")
     return LeaveBalances(summary="\n".join(lines), employee_id=employee_id, balances=items)
@@ -497,7 +483,7 @@ def list_leave_types(ctx: ToolContext, args: ListLeaveTypesArgs) -> LeaveTypeLis
     """
     items = []
     for lt in leave.list_leave_types(ctx.session, ctx.actor):
-        if leave.is_unlimited(lt):
+        if is_unlimited(lt):
             terms = "unpaid, no yearly limit"
         else:
             unit = "calendar day" if lt.counts_calendar_days else "working day"

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
 
 from hrcore.actor import Permission
 from hrcore.clock import local_today
@@ -18,15 +17,11 @@ from hrcore.payroll.models import PayrollRun as RunRow
 from hrcore.payroll.models import Payslip as PayslipRow
 from hrcore.payroll.models import RunStatus
 from hrcore.payroll.rules import COUNTRIES
-from hrcore.people.models import User
 from hrcore.people.service import get_organization
 from tools.menus import Sms, Ussd, View
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
 from tools.types import MONTH_PATTERN, Day, Year
 
-#: Organizations with more active employees than this get their run computed in the
-#: background (progress on the run); smaller ones get the figures in the answer.
-BACKGROUND_THRESHOLD = 500
 PAYSLIP_KINDS = ("earning", "deduction", "employer_contribution")
 
 
@@ -290,17 +285,12 @@ def run_payroll(ctx: ToolContext, args: RunPayrollArgs) -> PayrollRun:
 
     Confirm the month, and whether to finalize, with the user before calling.
     """
-    headcount = ctx.session.scalar(
-        select(func.count())
-        .select_from(User)
-        .where(User.organization_id == ctx.actor.organization_id, User.is_active.is_(True))
-    )
     run = payroll.run_payroll(
         ctx.session,
         ctx.actor,
         month=args.month,
         finalize=args.finalize,
-        background=not args.finalize and (headcount or 0) > BACKGROUND_THRESHOLD,
+        background=payroll.runs_in_background(ctx.session, ctx.actor, finalize=args.finalize),
     )
     return run_result(run)
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import ConfigDict, Field, StringConstraints
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from hrcore.actor import Actor, Permission
+from hrcore.actor import Permission
 from hrcore.pagination import MAX_PAGE
-from hrcore.people.models import User
+from hrcore.people.service import names_of
 from hrcore.performance import service as performance
 from hrcore.performance.models import Review
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
@@ -88,18 +85,6 @@ class ReviewItem(ToolResult):
     created_at: datetime = Field(description="When the review was written (UTC).")
 
 
-def _names(session: Session, actor: Actor, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.execute(
-        select(User.id, User.full_name).where(
-            User.organization_id == actor.organization_id, User.id.in_(wanted)
-        )
-    )
-    return {row.id: row.full_name for row in rows}
-
-
 def _item(review: Review, names: dict[int, str]) -> ReviewItem:
     return ReviewItem(
         summary=f"{names.get(review.employee_id, 'Employee')}: "
@@ -131,7 +116,7 @@ def submit_review(ctx: ToolContext, args: SubmitReviewArgs) -> ReviewItem:
     get their yes before calling.
     """
     review = performance.submit_review(ctx.session, ctx.actor, **args.model_dump())
-    return _item(review, _names(ctx.session, ctx.actor, [review.employee_id, review.reviewer_id]))
+    return _item(review, names_of(ctx.session, ctx.actor, [review.employee_id, review.reviewer_id]))
 
 
 class ListReviewsArgs(ToolArgs):
@@ -166,7 +151,7 @@ def list_reviews(ctx: ToolContext, args: ListReviewsArgs) -> ReviewList:
     admin everyone's.
     """
     reviews = performance.list_reviews(ctx.session, ctx.actor, **args.model_dump())
-    names = _names(
+    names = names_of(
         ctx.session, ctx.actor, [r.employee_id for r in reviews] + [r.reviewer_id for r in reviews]
     )
     items = [_item(r, names) for r in reviews]

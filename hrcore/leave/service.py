@@ -29,7 +29,10 @@ SICK = "sick"
 SICK_BACKDATE_DAYS = 30
 MAX_LIMIT = 200
 DECISIONS = ("approve", "reject")
-_CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+#: A leave type's code: what `add_leave_type` accepts (the tools' schemas show the same).
+CODE_PATTERN = r"^[a-z][a-z0-9_]{1,31}$"
+MAX_CODE_LENGTH = 32
+_CODE = re.compile(CODE_PATTERN)
 _STATUS_TEXT = {
     LeaveStatus.PENDING: "pending approval",
     LeaveStatus.APPROVED: "approved",

@@ -38,7 +38,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, or_, select
+from sqlalchemy import Select, delete, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from hrcore.actor import Actor, Channel, Permission, Scope
@@ -67,6 +67,9 @@ MAX_COMPONENTS = 30
 BATCH = 1000
 ISSUED = (RunStatus.FINALIZED, RunStatus.SUPERSEDED)
 OPEN = (RunStatus.DRAFT, RunStatus.REVIEW)
+#: Organizations with more active employees than this get a draft run computed in the
+#: background (progress on the run); smaller ones get the figures in the answer.
+BACKGROUND_THRESHOLD = 500
 
 
 # --------------------------------------------------------------------------- months
@@ -310,7 +313,7 @@ def set_salary_structure(
     return structure
 
 
-def _in_force(session: Session, organization_id: int, on: date) -> Any:
+def _in_force(session: Session, organization_id: int, on: date) -> Select[SalaryStructure]:
     return select(SalaryStructure).where(
         SalaryStructure.organization_id == organization_id,
         SalaryStructure.effective_from <= on,
@@ -443,6 +446,18 @@ def _new_run(
         created_by_id=actor.user_id,
         warnings=[],
     )
+
+
+def runs_in_background(session: Session, actor: Actor, *, finalize: bool) -> bool:
+    """Whether a run asked for now is computed in the background: a large employer's draft."""
+    if finalize:
+        return False  # a final run needs its figures now
+    headcount = session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.organization_id == actor.organization_id, User.is_active.is_(True))
+    )
+    return (headcount or 0) > BACKGROUND_THRESHOLD
 
 
 @audited("payroll.run", target_type="payroll_run")
@@ -861,7 +876,7 @@ def _whose(session: Session, actor: Actor, employee_id: int | None) -> int:
     return visible_employee(session, actor, employee_id).id
 
 
-def _issued_payslips(actor: Actor, employee_id: int) -> Any:
+def _issued_payslips(actor: Actor, employee_id: int) -> Select[Payslip]:
     # The payslip in force for a month is the one of its finalised run: a superseded
     # run's payslips are history, reachable by id only.
     return (

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import phonenumbers
@@ -74,6 +76,43 @@ def find_user_by_login(session: Session, login: str, *, region: str = "KE") -> U
     if user is not None:
         act_as(session, user.organization_id)
     return user
+
+
+def names_of(session: Session, actor: Actor, ids: Iterable[int | None]) -> dict[int, str]:
+    """Full names of these user ids within the actor's organization (others are left out)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(User.id, User.full_name).where(
+            User.organization_id == actor.organization_id, User.id.in_(wanted)
+        )
+    )
+    return {row.id: row.full_name for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    """Who is chatting: the user's name and language, the employer's name and time zone."""
+
+    full_name: str
+    language: str
+    employer: str
+    timezone: str
+
+
+def get_speaker(session: Session, actor: Actor) -> Speaker:
+    """The acting user's and their employer's facts the assistant speaks with."""
+    # One statement for the user's and the employer's facts, scoped to the actor's org.
+    row = session.execute(
+        select(User.full_name, User.language, Organization.name, Organization.timezone)
+        .join(Organization, Organization.id == User.organization_id)
+        .where(User.id == actor.user_id, User.organization_id == actor.organization_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"No employee with id {actor.user_id}.", code="employee_not_found")
+    full_name, language, employer, timezone = row
+    return Speaker(full_name=full_name, language=language, employer=employer, timezone=timezone)
 
 
 def get_organization(session: Session, actor: Actor) -> Organization:
