@@ -18,8 +18,8 @@ export AJIRA_DATA_DIR
 
 help:
 	@echo "make run    start the demo on http://$(HOST):$(PORT) (embedded database in $(AJIRA_DATA_DIR)/)"
-	@echo "make test   format check, lint, import contracts, then the test suite"
-	@echo "make lint   format check, lint, import contracts, bandit and pip-audit only"
+	@echo "make test   format check, lint, import contracts, mypy, then the test suite"
+	@echo "make lint   format check, lint, import contracts, mypy, bandit and pip-audit only"
 	@echo "make fmt    format the code and apply safe lint fixes"
 	@echo "make bench  run every bench/*.py: one results table in bench/RESULTS.md and README.md"
 	@echo "make bench-quick  short versions of the benchmarks in that table (under 5 minutes)"
@@ -53,6 +53,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python scripts/supply_chain.py
 
 fmt: $(DEV_STAMP)
@@ -77,5 +78,5 @@ lock:
 	rm -rf $(LOCK_VENV)
 
 clean:
-	rm -rf $(VENV) $(LOCK_VENV) build dist *.egg-info .pytest_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) $(LOCK_VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .import_linter_cache
 	find . -name __pycache__ -type d -not -path './$(AJIRA_DATA_DIR)/*' -prune -exec rm -rf {} +

@@ -58,10 +58,10 @@ def _version() -> str:
         return "0.0.0"
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler):
     """Writes to whatever `sys.stderr` is at the time (test runners swap it)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 
@@ -250,7 +250,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
     if settings.docs:
         install_docs(app)
 
@@ -260,5 +260,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Outside Starlette's ServerErrorMiddleware, so that its 500s carry the headers too.
         return SecurityHeaders(build_middleware_stack())
 
-    app.build_middleware_stack = with_security_headers  # type: ignore[method-assign]
+    app.build_middleware_stack = with_security_headers  # type: ignore[method-assign]  # wraps it
     return app

@@ -91,7 +91,9 @@ class ModelCall(AgentMiddleware):
                 messages=[m for m in request.messages if id(m) not in dropped]
             )
         request = with_system_prompt(request)
-        request = request.override(model=_CachedBinding(request.model, self._bindings))  # type: ignore[arg-type]
+        # A stand-in, not a subclass: it forwards everything but `bind_tools` to the model.
+        cached = _CachedBinding(request.model, self._bindings)
+        request = request.override(model=cached)  # type: ignore[arg-type]  # a stand-in model
         return request, [m.id for m in drop if m.id]
 
     @staticmethod

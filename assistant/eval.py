@@ -430,9 +430,9 @@ def _run_scenario(
         actor = _actor(session, scenario["user"])
         for step in scenario.get("setup", []):
             who = _actor(session, step.get("as", scenario["user"]))
-            result = run_tool(session, who, step["tool"], _fill(step.get("args", {}), saved))
+            done = run_tool(session, who, step["tool"], _fill(step.get("args", {}), saved))
             if step.get("save"):
-                saved[step["save"]] = result.model_dump(mode="json")
+                saved[step["save"]] = done.model_dump(mode="json")
         session.commit()
     language = scenario["language"]
     waiting: str | None = None  # the tool the previous turn left waiting for a yes

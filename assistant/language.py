@@ -52,11 +52,12 @@ def detect_language(text: str) -> Language | None:
     en = sum(1 for w in words if w in ENGLISH)
     if sw == en:
         return None
-    winner, score, other = ("sw", sw, en) if sw > en else ("en", en, sw)
+    winner: Language = "sw" if sw > en else "en"
+    score, other = (sw, en) if sw > en else (en, sw)
     if other == 0:
-        return winner  # type: ignore[return-value]
+        return winner
     # Code-switched: the language with clearly more of the words is the one to answer in.
-    return winner if score >= other * 2 else None  # type: ignore[return-value]
+    return winner if score >= other * 2 else None
 
 
 #: Words that make a short answer a yes or a no; any mix of them with fillers still is.

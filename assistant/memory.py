@@ -77,7 +77,7 @@ async def async_checkpointer() -> AsyncPostgresSaver:
         open=False,
     )
     await pool.open()
-    saver = AsyncPostgresSaver(conn=pool)  # type: ignore[arg-type]
+    saver = AsyncPostgresSaver(conn=pool)  # type: ignore[arg-type]  # dict_row is set in kwargs
     if not _setup_done:
         # Cheap when the tables exist; spares a fresh database a failing first turn.
         await saver.setup()
@@ -138,8 +138,8 @@ class ReadOnceSaver(BaseCheckpointSaver[Any]):
         # No super().__init__(): `serde` belongs to the wrapped checkpointer.
         self.inner = inner
 
-    @property  # type: ignore[override]
-    def serde(self) -> Any:
+    @property
+    def serde(self) -> Any:  # type: ignore[override]  # read from the wrapped saver, never set
         """The wrapped checkpointer's serializer."""
         return self.inner.serde
 
@@ -318,6 +318,6 @@ def messages_to_drop(messages: list[AnyMessage], max_messages: int) -> list[AnyM
     starts = [i for i, m in enumerate(messages) if isinstance(m, HumanMessage)]
     cut = next((i for i in starts if i >= first_allowed), starts[-1] if starts else 0)
     # A dangling AI tool call (awaiting confirmation) must stay with what follows it.
-    while cut > 0 and isinstance(messages[cut - 1], AIMessage) and messages[cut - 1].tool_calls:
+    while cut > 0 and isinstance(before := messages[cut - 1], AIMessage) and before.tool_calls:
         cut -= 1
     return messages[:cut]

@@ -21,7 +21,7 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
             model=settings.llm_model,
             base_url=settings.openai_base_url,
             # Local servers (vLLM, Ollama, llama.cpp) accept any key but the client needs one.
-            api_key=settings.openai_api_key or "not-needed",  # type: ignore[arg-type]
+            api_key=settings.openai_api_key or "not-needed",
             timeout=settings.llm_timeout_s,
             max_retries=1,
         )

@@ -10,14 +10,14 @@ import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, HumanMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot
-from sqlalchemy import select
 
 from assistant.adapter import INTERNAL_ERROR, tools_for_actor
 from assistant.agent import ModelUnavailable, build_agent
@@ -32,8 +32,7 @@ from hrcore.actor import Actor, Role
 from hrcore.config import get_settings
 from hrcore.db import advisory_lock, unit_of_work
 from hrcore.errors import HRError, NotFound
-from hrcore.people.models import Organization, User
-from hrcore.people.service import set_language
+from hrcore.people.service import get_speaker, set_language
 from tools.registry import get_tool, preview_tool
 
 log = logging.getLogger(__name__)
@@ -59,7 +58,7 @@ SECRET_NOTE = _both_languages("secret_removed")
 MAX_PREVIEW_ROUNDS = 3
 #: Write the checkpoint once per run (at its end or at an interrupt), not after every
 #: step: a turn's steps are not worth resuming half-way, and it saves round-trips.
-DURABILITY = "exit"
+DURABILITY: Literal["sync", "async", "exit"] = "exit"
 
 
 @dataclass
@@ -123,19 +122,19 @@ class _State:
     #: LangGraph `Interrupt`s; their `value` holds the HITL `action_requests`.
     interrupts: list[Any]
     #: The checkpoint's own config (a restore point) when read from the checkpointer.
-    config: dict[str, Any] | None = None
+    config: RunnableConfig | None = None
 
 
 async def _read_state(
     agent: CompiledStateGraph[Any, Any, Any, Any],
     saver: BaseCheckpointSaver,
-    config: dict[str, Any],
+    config: RunnableConfig,
 ) -> _State:
     """The thread's latest checkpoint in one read, without building a full state snapshot."""
     if isinstance(saver, ReadOnceSaver):
-        saved = await saver.read_latest(config)  # type: ignore[arg-type]
+        saved = await saver.read_latest(config)
     else:
-        saved = await saver.aget_tuple(config)  # type: ignore[arg-type]
+        saved = await saver.aget_tuple(config)
     if saved is None:
         return _State(messages=[], interrupts=[])
     interrupts: list[Any] = []
@@ -144,11 +143,11 @@ async def _read_state(
             interrupts.extend(value if isinstance(value, list | tuple) else [value])
         else:
             # Writes a failed run left behind belong in the state: let LangGraph apply them.
-            return _snapshot_state(await agent.aget_state(config))  # type: ignore[arg-type]
+            return _snapshot_state(await agent.aget_state(config))
     return _State(
         messages=list(saved.checkpoint["channel_values"].get("messages") or []),
         interrupts=interrupts,
-        config=dict(saved.config),
+        config=saved.config.copy(),
     )
 
 
@@ -156,7 +155,7 @@ def _snapshot_state(snapshot: StateSnapshot) -> _State:
     return _State(
         messages=list(snapshot.values.get("messages") or []),
         interrupts=list(snapshot.interrupts),
-        config=dict(snapshot.config),
+        config=snapshot.config.copy(),
     )
 
 
@@ -180,7 +179,7 @@ class _Turn:
     actor: Actor
     ctx: AssistantContext
     agent: CompiledStateGraph[Any, Any, Any, Any]
-    config: dict[str, Any]
+    config: RunnableConfig
     sink: Sink | None
     state: _State
     rejected_ids: set[str] = field(default_factory=set)
@@ -289,7 +288,7 @@ class Assistant:
         secret_removed: bool = False,
     ) -> TurnResult:
         saver, agent = await self._agent_for(actor)
-        config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
+        config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
         # The user's facts and the conversation come from two connections: read both at once.
         ctx, before = await _both(
             asyncio.to_thread(_load_context, actor, message), _read_state(agent, saver, config)
@@ -462,7 +461,7 @@ class Assistant:
         conversation_id: str,
     ) -> TurnResult:
         # Rare, so the full snapshot: it applies what the failed run left as pending writes.
-        state = _snapshot_state(await turn.agent.aget_state(turn.config))  # type: ignore[arg-type]
+        state = _snapshot_state(await turn.agent.aget_state(turn.config))
         seen = {m.id for m in restore_point.messages}
         new = [m for m in state.messages if m.id not in seen]
         done = [
@@ -570,16 +569,8 @@ async def _across_processes(thread_id: str) -> AsyncIterator[None]:
 def _load_context(actor: Actor, message: str) -> AssistantContext:
     """Who is speaking and in which language; remember a clear switch of language."""
     with unit_of_work(actor) as session:
-        # One statement for the user's and the employer's facts, scoped to the actor's org.
-        row = session.execute(
-            select(User.full_name, User.language, Organization.name, Organization.timezone)
-            .join(Organization, Organization.id == User.organization_id)
-            .where(User.id == actor.user_id, User.organization_id == actor.organization_id)
-        ).one_or_none()
-        if row is None:
-            raise NotFound(f"No employee with id {actor.user_id}.", code="employee_not_found")
-        full_name, user_language, employer, timezone = row
-        language = user_language if user_language in ("en", "sw") else "en"
+        speaker = get_speaker(session, actor)
+        language = speaker.language if speaker.language in ("en", "sw") else "en"
         detected = detect_language(message)
         # A bare "yes"/"ndiyo" answers a question; it says little about the language.
         if detected and detected != language and confirmation_answer(message) is None:
@@ -587,9 +578,9 @@ def _load_context(actor: Actor, message: str) -> AssistantContext:
             language = detected
         return AssistantContext(
             actor=actor,
-            user_name=full_name,
-            employer=employer,
-            timezone=timezone,
+            user_name=speaker.full_name,
+            employer=speaker.employer,
+            timezone=speaker.timezone,
             language=language,
         )
 
@@ -619,7 +610,7 @@ def _pending_call_ids(state: _State) -> set[str]:
     last_ai = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
     if last_ai is None:
         return set()
-    return {c["id"] for c in last_ai.tool_calls if c.get("id") and c["id"] not in answered}
+    return {c["id"] for c in last_ai.tool_calls if c["id"] and c["id"] not in answered}
 
 
 def _preview_all(actor: Actor, requests: list[dict[str, Any]]) -> list[_Preview]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from channels.messages import Inbound, Reply
@@ -63,12 +64,19 @@ def _describe(record: AttendanceRecord, org: Organization, language: str) -> str
     return text
 
 
+class _Fix(TypedDict):
+    latitude: float | None
+    longitude: float | None
+    accuracy_m: float | None
+    source: LocationSource
+
+
 def clock(actor: Actor, inbound: Inbound, source: LocationSource) -> Reply:
     """Clock in at the shared location, or out if a shift is open. Blocking."""
     location = inbound.location
     if location is None:
         raise ValueError("clock() needs an inbound message with a location")
-    fix = {
+    fix: _Fix = {
         "latitude": location.latitude,
         "longitude": location.longitude,
         "accuracy_m": location.accuracy_m,

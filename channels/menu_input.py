@@ -67,7 +67,7 @@ def bounds(spec: ToolSpec, arg: str) -> tuple[int | None, int | None]:
             high = item.le
         elif isinstance(item, MaxLen):
             high = item.max_length
-    return low, high  # type: ignore[return-value]
+    return low, high  # type: ignore[return-value]  # annotated-types types bounds as protocols
 
 
 def own_values(spec: ToolSpec, arg: str) -> list[Any]:

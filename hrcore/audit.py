@@ -72,11 +72,19 @@ def record(
     session.add(AuditEntry(**values))
 
 
-def _record_as(session: Session, actor: Actor, action: str, **details: object) -> None:
+def _record_as(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    outcome: str,
+    target_type: str | None,
+    target_id: object,
+) -> None:
     # A failure's entry is written after the failed transaction, in a session of its own
     # (`db.keep_failure_writes`): it belongs to the failed call's actor's organization.
     act_as(session, actor)
-    record(session, actor, action, **details)  # type: ignore[arg-type]
+    record(session, actor, action, outcome=outcome, target_type=target_type, target_id=target_id)
 
 
 def audited(
@@ -104,7 +112,7 @@ def audited(
         fn: Callable[Concatenate[Session, Actor, P], R],
     ) -> Callable[Concatenate[Session, Actor, P], R]:
         @functools.wraps(fn)
-        def wrapper(session: Session, actor: Actor, *args: P.args, **kwargs: P.kwargs) -> R:
+        def wrapper(session: Session, actor: Actor, /, *args: P.args, **kwargs: P.kwargs) -> R:
             target = kwargs.get(target_arg) if target_arg else None
             try:
                 if savepoint:

@@ -8,8 +8,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import URL, Engine, MetaData, create_engine, text
+from sqlalchemy import URL, CursorResult, Engine, MetaData, Result, create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -50,9 +51,10 @@ def start_embedded_postgres(data_dir: Path, *, cleanup_mode: str | None = "stop"
     runtime.chmod(0o700)
     # pgserver keeps its lock files under XDG_RUNTIME_DIR, which must be private.
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
-    import pgserver  # imported late: starting postgres is only for the embedded case
+    # Imported late: starting postgres is only for the embedded case.
+    from pgserver.postgres_server import get_server
 
-    server = pgserver.get_server(embedded.pgdata_dir(data_dir), cleanup_mode=cleanup_mode)
+    server = get_server(embedded.pgdata_dir(data_dir), cleanup_mode=cleanup_mode)
     # Known to `embedded.EmbeddedSupervisor`, which restarts it if its postmaster dies.
     embedded.register(server)
     return server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
@@ -78,10 +80,16 @@ def make_engine(
     (see `hrcore.tenancy`). None keeps the login role: migrations, and the benchmarks'
     "policies off" comparison; never the application.
     """
-    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)  # type: ignore[arg-type]
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
     if app_role is not None:
         tenancy.use_app_role(engine, app_role)
     return engine
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an INSERT, UPDATE or DELETE matched (0 when the driver does not say)."""
+    # `Session.execute` types every result as a `Result`; a DML statement's is a cursor's.
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 def get_engine() -> Engine:

@@ -25,7 +25,7 @@ import psutil
 import structlog
 
 if TYPE_CHECKING:
-    from pgserver import PostgresServer
+    from pgserver.postgres_server import PostgresServer
     from pgserver.utils import PostmasterInfo
 
 log = structlog.get_logger("ajira.db")
@@ -251,7 +251,7 @@ def _holds(server: PostgresServer) -> bool:
 
 def _is_zombie(pid: int) -> bool:
     try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return False
 

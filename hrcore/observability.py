@@ -114,6 +114,11 @@ def _scrub(value: Any, depth: int = 0) -> Any:
     return value
 
 
+def _scrub_dict(value: dict[str, Any]) -> dict[str, Any]:
+    scrubbed: dict[str, Any] = _scrub(value)  # a dict comes back as a dict
+    return scrubbed
+
+
 def value_is_data(value: Any) -> bool:
     """Whether a value is a leaf worth hiding (text or a number), not a nested structure."""
     return value is not None and not isinstance(value, dict | list | tuple | bool)
@@ -145,7 +150,7 @@ def scrub(event: dict[str, Any], hint: dict[str, Any] | None = None) -> dict[str
         user = event.get("user")
         if isinstance(user, dict):
             event["user"] = {"id": user["id"]} if "id" in user else {}
-        return _scrub(event)  # type: ignore[no-any-return]
+        return _scrub_dict(event)
     except Exception:
         # Never send what could not be cleaned.
         log.warning("sentry_event_dropped: could not scrub it", exc_info=True)
@@ -187,15 +192,15 @@ def _init(sentry_sdk: Any, settings: Settings, *, integrations: list[Any]) -> No
         send_default_pii=False,
         include_local_variables=False,
         max_request_body_size="never",
-        before_send=scrub,  # type: ignore[arg-type]
-        before_send_transaction=scrub,  # type: ignore[arg-type]
-        before_breadcrumb=_scrub_breadcrumb,  # type: ignore[arg-type]
+        before_send=scrub,
+        before_send_transaction=scrub,
+        before_breadcrumb=_scrub_breadcrumb,
         integrations=integrations,
     )
 
 
 def _scrub_breadcrumb(crumb: dict[str, Any], hint: dict[str, Any] | None) -> dict[str, Any]:
-    return _scrub(crumb)  # type: ignore[no-any-return]
+    return _scrub_dict(crumb)
 
 
 def _release() -> str | None:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from limits import RateLimitItem, parse_many
-from limits.storage import Storage, storage_from_string
+from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from hrcore.config import get_settings
@@ -38,7 +38,7 @@ def limiter() -> MovingWindowRateLimiter:
     global _limiter
     with _lock:
         if _limiter is None:
-            storage: Storage = storage_from_string(_storage_uri(), key_prefix="ajira-limits")
+            storage = storage_from_string(_storage_uri(), key_prefix="ajira-limits")
             _limiter = MovingWindowRateLimiter(storage)
         return _limiter
 

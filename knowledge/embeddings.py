@@ -11,6 +11,7 @@ import os
 import re
 import tempfile
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -184,14 +185,16 @@ class CachedEmbedder:
             np.save(fh, np.asarray(vector, dtype=np.float32))
         os.replace(tmp, path)
 
-    def _cached(self, kind: str, texts: list[str], embed: object) -> list[list[float]]:
+    def _cached(
+        self, kind: str, texts: list[str], embed: Callable[[list[str]], list[list[float]]]
+    ) -> list[list[float]]:
         paths = [self._path(kind, t) for t in texts]
         vectors: list[list[float] | None] = [self._load(p) for p in paths]
         missing = [i for i, v in enumerate(vectors) if v is None]
         self.hits += len(texts) - len(missing)
         self.misses += len(missing)
         if missing:
-            fresh = embed([texts[i] for i in missing])  # type: ignore[operator]
+            fresh = embed([texts[i] for i in missing])
             for i, vector in zip(missing, fresh, strict=True):
                 vectors[i] = vector
                 self._store(paths[i], vector)

@@ -199,7 +199,7 @@ def _parse_plain(text: str) -> list[Block]:
 
 
 def _parse_pdf(filename: str, content: bytes) -> list[Block]:
-    from pypdf import PdfReader
+    from pypdf import PasswordType, PdfReader
     from pypdf.errors import PdfReadError
 
     try:
@@ -209,7 +209,7 @@ def _parse_pdf(filename: str, content: bytes) -> list[Block]:
             try:
                 opened = reader.decrypt("")
             except Exception:  # pypdf raises several types for unsupported ciphers
-                opened = 0
+                opened = PasswordType.NOT_DECRYPTED
             if not opened:
                 raise Invalid(
                     f"{filename} is password-protected; upload it without a password.",

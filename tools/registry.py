@@ -79,7 +79,8 @@ class ToolSpec:
         """The first example of the input model (its `json_schema_extra["examples"]`), or {}."""
         extra = self.args_model.model_config.get("json_schema_extra")
         examples = extra.get("examples") if isinstance(extra, dict) else None
-        return dict(examples[0]) if isinstance(examples, list) and examples else {}
+        first = examples[0] if isinstance(examples, list) and examples else None
+        return dict(first) if isinstance(first, dict) else {}
 
 
 _REGISTRY: dict[str, ToolSpec] = {}
@@ -109,7 +110,7 @@ def tool_spec(
             permission=permission,
             changes_state=changes_state,
             confirm=confirm,
-            fn=fn,  # type: ignore[arg-type]
+            fn=fn,
             ussd=ussd,
         )
         return fn

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -26,6 +34,11 @@ def _progress() -> Progress:
         TimeElapsedColumn(),
         console=out(),
     )
+
+
+def _advance(progress: Progress, task: TaskID) -> Callable[[int, int], None]:
+    """Report a document's embedded chunks on its own bar."""
+    return lambda done, total: progress.update(task, completed=done, total=total)
 
 
 def ingest(
@@ -78,9 +91,7 @@ def ingest(
                             filename=file.name,
                             content=content,
                             embedder=embedder,
-                            on_progress=lambda done, total, t=task: progress.update(
-                                t, completed=done, total=total
-                            ),
+                            on_progress=_advance(progress, task),
                         )
                         chunks = document.chunks_total
                     forget_chunk_count(organization.id)
@@ -132,9 +143,7 @@ def reembed(
                         session,
                         document_id,
                         embedder=embedder,
-                        on_progress=lambda done, n, t=task: progress.update(
-                            t, completed=done, total=n
-                        ),
+                        on_progress=_advance(progress, task),
                     )
         out().print(
             f"[green]Re-embedded {total} passages of {len(documents)} document(s) "

@@ -198,7 +198,8 @@ async def chat(body: ChatRequest, actor: ChatActor, assistant: ChatAssistant) ->
             actor, body.message, conversation_id=body.conversation_id, assistant=assistant
         )
     except pipeline.AssistantUnavailable:
-        return _unavailable()  # type: ignore[return-value]
+        # FastAPI takes the annotation as the response model; a Response passes as it is.
+        return _unavailable()  # type: ignore[return-value]  # a Response, sent as it is
     return chat_reply(reply)
 
 

@@ -9,7 +9,7 @@ without the person's access token.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -59,7 +59,7 @@ Weeks = Annotated[
     Query(ge=1, le=service.MAX_WEEKS, description="How many weeks that have ended."),
 ]
 
-_IMAGE = {
+_IMAGE: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {"image/png": {}, "image/svg+xml": {}},
         "description": "The chart (PNG 1200 px wide, or SVG).",

@@ -97,7 +97,7 @@ def _read_endpoint(spec: ToolSpec) -> Any:
         return JSONResponse(result.model_dump(mode="json", by_alias=True))
 
     # FastAPI reads the signature: the tool's own arguments become the typed query parameters.
-    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]  # read by FastAPI
         [
             inspect.Parameter("session", inspect.Parameter.KEYWORD_ONLY, annotation=DbSession),
             inspect.Parameter("actor", inspect.Parameter.KEYWORD_ONLY, annotation=CurrentActor),

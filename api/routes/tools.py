@@ -169,7 +169,9 @@ def _endpoint(spec: ToolSpec) -> Callable[..., Response]:
             default=body_default,
         )
     )
-    endpoint.__signature__ = inspect.Signature(parameters, return_annotation=Response)  # type: ignore[attr-defined]
+    # FastAPI reads the signature; a function takes any attribute, its type does not say so.
+    signature = inspect.Signature(parameters, return_annotation=Response)
+    endpoint.__signature__ = signature  # type: ignore[attr-defined]  # read by FastAPI
     endpoint.__name__ = spec.name
     endpoint.__doc__ = spec.description
     return endpoint

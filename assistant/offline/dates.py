@@ -288,7 +288,8 @@ def resolve_span(text: str, today: date) -> Span | None:
     m = _BARE_DAY_RANGE.search(text)
     if m:
         base = _NEXT_MONTH_START(today) if _NEXT_MONTH.search(text) else today
-        start = _resolve(_SINGLE.search(f"tarehe {m['d1']}"), base, None)  # type: ignore[arg-type]
+        d1_match = _SINGLE.search(f"tarehe {m['d1']}")
+        start = _resolve(d1_match, base, None) if d1_match else None
         if start is not None:
             end = _safe_date(start.year, start.month, int(m["d2"]))
             if end is not None and end >= start:

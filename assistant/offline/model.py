@@ -214,8 +214,8 @@ class OfflineChatModel(BaseChatModel):
         # A second step only ever follows our own lookup, planned from the user's words.
         if len(calls) == 1 and len(results) == 1:
             index = _last_index(messages, HumanMessage)
-            state = _open_question(messages, index) if index is not None else None
-            planned = nlu.understand(human_text, conv, state, language=lang)
+            question = _open_question(messages, index) if index is not None else None
+            planned = nlu.understand(human_text, conv, question, language=lang)
             if (
                 isinstance(planned, nlu.Intent)
                 and planned.lookup is not None
@@ -280,15 +280,15 @@ class OfflineChatModel(BaseChatModel):
                 for e in data.get("employees") or []
                 if isinstance(e, dict)
             ]
-            matches = _by_name(rows, person)
-            if not matches:
+            found = _by_name(rows, person)
+            if not found:
                 # Never fall back to the user's own: say plainly what cannot be shown.
                 key = "others_payslip" if planned.tool == "fetch_payslip" else "not_found_person"
                 return self._say(nlu.Reply(key, {"name": person}), lang, conv)
-            if len({m[0] for m in matches}) > 1:
-                names = ", ".join(m[1] for m in matches)
+            if len({m[0] for m in found}) > 1:
+                names = ", ".join(m[1] for m in found)
                 return self._say(nlu.Reply("ambiguous_person", {"names": names}), lang, conv)
-            args = {"employee_id": matches[0][0], **planned.args}
+            args = {"employee_id": found[0][0], **planned.args}
             return self._act(messages, nlu.Intent(planned.tool, args), lang, conv)
         if planned.lookup[0] == "list_hr_cases":
             return self._answer_case(messages, planned, data, lang, conv)
@@ -460,7 +460,7 @@ def _dropped_action(messages: Sequence[BaseMessage], index: int) -> dict[str, An
     if last_tool is None or last_tool != len(before) - 1:
         return None
     message = before[last_tool]
-    if REJECT_MOVED_ON not in message.text:
+    if not isinstance(message, ToolMessage) or REJECT_MOVED_ON not in message.text:
         return None
     calls = [c for m in before if isinstance(m, AIMessage) for c in m.tool_calls]
     call = next((c for c in calls if c.get("id") == message.tool_call_id), None)

@@ -1236,7 +1236,9 @@ def _review_next(slots: dict[str, Any]) -> Understood:
     missing = [k for k in ("person", "period", "overall_score") if k not in slots]
     if missing:
         return Reply("need_review", state={"kind": "review", "have": slots})
-    args = {k: slots[k] for k in ("period", "overall_score", "feedback", "goals") if k in slots}
+    args: dict[str, Any] = {
+        k: slots[k] for k in ("period", "overall_score", "feedback", "goals") if k in slots
+    }
     return Intent(
         "submit_review", args, person=slots["person"], lookup=("list_employees", {"limit": 100})
     )
@@ -1588,13 +1590,14 @@ def amend_leave(args: dict[str, Any], text: str, conv: Conversation) -> dict[str
     if span is not None:
         changed["start_date"], changed["end_date"] = span.start.isoformat(), span.end.isoformat()
     elif (m := re.search(r"\b(\d{1,2}) (?:working )?days?\b|\bsiku (\d{1,2})\b", norm)) and (
-        start := args.get("start_date")
+        start_text := args.get("start_date")
     ):
         from assistant.offline.dates import _add_working_days
 
         count = int(m.group(1) or m.group(2))
         if 1 <= count <= 60:
-            changed["end_date"] = _add_working_days(date.fromisoformat(start), count).isoformat()
+            first = date.fromisoformat(start_text)
+            changed["end_date"] = _add_working_days(first, count).isoformat()
     if has_any(words, _HALF):
         changed["half_day"] = True
         changed["end_date"] = changed["start_date"]
@@ -1642,8 +1645,9 @@ def _end_after(start: date, ctx: Ctx) -> date | None:
                 continue
             if candidate >= start:
                 span = resolve_span(ctx.norm, ctx.today)
-                named_month = span is not None and span.end.day == day and span.end >= start
-                return span.end if named_month else candidate
+                if span is not None and span.end.day == day and span.end >= start:
+                    return span.end  # the month was named
+                return candidate
     if (span := _with_duration(ctx.norm, start)) is not None:
         return span.end
     return None

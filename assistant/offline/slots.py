@@ -79,8 +79,8 @@ def gross_amount(text: str) -> str | None:
         amount = Decimal(match.group(2)) * 1000
         whole = amount.to_integral_value()
         return str(whole if amount == whole else amount.quantize(Decimal("0.01")))
-    whole = match.group(0).replace(",", "").replace(" ", "")
-    return whole
+    digits = match.group(0).replace(",", "").replace(" ", "")
+    return digits
 
 
 def reason_given(text: str) -> str | None:

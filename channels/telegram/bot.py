@@ -58,11 +58,16 @@ def build(settings: Settings, *, requests: tuple[HTTPXRequest, HTTPXRequest] | N
 
 
 def _requests() -> tuple[HTTPXRequest, HTTPXRequest]:
-    timeouts = {"connect_timeout": 5.0, "read_timeout": TIMEOUT_S, "write_timeout": TIMEOUT_S}
     # getUpdates holds its connection open for the long poll's whole timeout: its own pool.
-    return (
-        HTTPXRequest(connection_pool_size=4, **timeouts),
-        HTTPXRequest(connection_pool_size=1, **timeouts),
+    return _request(pool_size=4), _request(pool_size=1)
+
+
+def _request(*, pool_size: int) -> HTTPXRequest:
+    return HTTPXRequest(
+        connection_pool_size=pool_size,
+        connect_timeout=5.0,
+        read_timeout=TIMEOUT_S,
+        write_timeout=TIMEOUT_S,
     )
 
 

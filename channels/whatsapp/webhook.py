@@ -194,9 +194,11 @@ def _with(base: Inbound, **fields: Any) -> Inbound:
 
 
 def _location(raw: dict[str, Any]) -> Location | None:
-    latitude, longitude = raw.get("latitude"), raw.get("longitude")
+    # Whatever the payload holds: float() refuses what is not a number.
+    latitude: Any = raw.get("latitude")
+    longitude: Any = raw.get("longitude")
     try:
-        lat, lng = float(latitude), float(longitude)  # type: ignore[arg-type]
+        lat, lng = float(latitude), float(longitude)
     except (TypeError, ValueError):
         return None
     if not (math.isfinite(lat) and math.isfinite(lng) and -90 <= lat <= 90 and -180 <= lng <= 180):

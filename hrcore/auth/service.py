@@ -14,6 +14,7 @@ from hrcore.audit import record
 from hrcore.auth import tokens
 from hrcore.auth.models import AuthSession, RefreshToken
 from hrcore.config import get_settings
+from hrcore.db import rowcount
 from hrcore.errors import Unauthenticated
 from hrcore.people.models import User
 from hrcore.people.service import actor_for, canonical_login, find_user_by_login
@@ -141,7 +142,7 @@ def _end_session(session: Session, session_id: str, reason: str) -> int:
         .execution_options(synchronize_session="fetch")
     )
     session.flush()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rowcount(result)
 
 
 def _audit_token_event(

@@ -174,8 +174,11 @@ def decode_access_token(token: str) -> AccessClaims:
     iat = claims.get("iat")
     if not isinstance(org, int) or not isinstance(iat, int):
         raise _invalid()
+    role_claim = claims.get("role")
+    if not isinstance(role_claim, str):
+        raise _invalid()
     try:
-        role = Role(claims.get("role"))
+        role = Role(role_claim)
     except ValueError as exc:
         raise _invalid() from exc
     return AccessClaims(

@@ -354,6 +354,7 @@ def payroll_draft(session: Session, run: Day) -> int:
     if not contacts:
         return 0
     label = payroll.month_label(month)
+    params: dict[str, object]
     try:
         with session.begin_nested():
             draft = payroll.run_payroll(

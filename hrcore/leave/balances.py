@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from hrcore.audit import record
 from hrcore.clock import local_today
+from hrcore.db import rowcount
 from hrcore.leave.models import LeaveBalance, LeaveRequest, LeaveStatus, LeaveType
 from hrcore.leave.rules import (
     NO_CARRY,
@@ -65,7 +66,7 @@ def _get_or_create(
         .on_conflict_do_nothing(index_elements=["employee_id", "leave_type_id", "year"])
     )
     balance = session.scalars(select(LeaveBalance).where(*where)).one()
-    return balance, bool(inserted.rowcount)
+    return balance, bool(rowcount(inserted))
 
 
 def get_or_create_balance(

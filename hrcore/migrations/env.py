@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from pgvector.sqlalchemy import Vector
 
 from hrcore.models import Base
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Render pgvector columns with their import, so a regenerated migration runs as is."""
     if type_ == "type" and isinstance(obj, Vector):
         autogen_context.imports.add("import pgvector.sqlalchemy")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.orm import Session
 
 from hrcore import clock
@@ -195,7 +195,7 @@ def _address(user: User | None, channel: str) -> str:
     return f"user #{user.id}"
 
 
-def _troubled_filter(now: datetime) -> object:
+def _troubled_filter(now: datetime) -> ColumnElement[bool]:
     stuck_since = now - SENDING_TIMEOUT
     return (
         (Notification.status == NotificationStatus.FAILED)
@@ -228,7 +228,7 @@ def troubled(
         select(Notification, Organization.slug, User)
         .join(Organization, Organization.id == Notification.organization_id)
         .outerjoin(User, User.id == Notification.recipient_id)
-        .where(_troubled_filter(now))  # type: ignore[arg-type]
+        .where(_troubled_filter(now))
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(limit)
     )
@@ -299,7 +299,7 @@ def retry(
         session.scalars(
             select(Notification.id).where(
                 Notification.id.in_(list(found)),
-                _troubled_filter(now),  # type: ignore[arg-type]
+                _troubled_filter(now),
             )
         )
     )

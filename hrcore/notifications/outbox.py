@@ -293,7 +293,7 @@ def retry_delay(attempt: int, settings: Settings | None = None) -> float | None:
     settings = settings or get_settings()
     if attempt >= settings.outbox_max_attempts:
         return None
-    return min(settings.outbox_retry_max_s, settings.outbox_retry_base_s * 2 ** (attempt - 1))
+    return min(settings.outbox_retry_max_s, settings.outbox_retry_base_s * 2.0 ** (attempt - 1))
 
 
 def finish_attempt(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, object_session
 from hrcore import clock
 from hrcore.actor import Actor, Channel, Permission
 from hrcore.config import get_settings
+from hrcore.db import rowcount
 from hrcore.errors import NotFound
 from hrcore.identities.models import ChannelIdentity
 from hrcore.notifications.models import Notification, NotificationStatus
@@ -194,7 +195,7 @@ def mark_all_read(session: Session, actor: Actor) -> int:
         .values(read_at=clock.now())
         .execution_options(synchronize_session="fetch")
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rowcount(result)
 
 
 def record_delivery_report(

@@ -130,7 +130,8 @@ def compute(
     deductions = tuple(deductions)
     if not earnings:
         raise Invalid("There is nothing to pay: add at least one earning.", code="no_earnings")
-    for item in (*earnings, *deductions):
+    items: tuple[Earning | Deduction, ...] = (*earnings, *deductions)
+    for item in items:
         _check_amount(item.amount, item.label)
     gross = sum((e.amount for e in earnings), Decimal(0))
     _check_amount(gross, "Gross pay")

@@ -118,13 +118,13 @@ def render_payslip(org: Organization, run: PayrollRun, payslip: Payslip) -> byte
 
     pdf.ln(2)
     pdf.set_font("Helvetica", "B", 10)
-    for label, value in (
+    for label, total in (
         ("Gross pay", payslip.gross),
         ("Total deductions", payslip.total_deductions),
         ("Net pay", payslip.net_pay),
     ):
         pdf.cell(width - 45, 6, latin1(label))
-        pdf.cell(45, 6, f"{payslip.currency} {amount(value)}", align="R")
+        pdf.cell(45, 6, f"{payslip.currency} {amount(total)}", align="R")
         pdf.ln(6)
     pdf.set_font("Helvetica", size=8)
     pdf.cell(

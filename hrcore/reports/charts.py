@@ -14,12 +14,13 @@ import math
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import matplotlib as mpl
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from sqlalchemy.orm import Session
 
 from hrcore.actor import Actor
@@ -28,6 +29,9 @@ from hrcore.reports.links import ChartRequest
 from hrcore.reports.service import LatenessTrend, MoodSeries, WellnessTrend, WorkReport
 from hrcore.reports.words import Language, hours, month_name, say, short_day, short_month
 from hrcore.wellness.summary import FORMER_DEPARTMENT_NAME, UNASSIGNED_GROUP
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 ChartFormat = Literal["png", "svg"]
 MEDIA_TYPES: dict[ChartFormat, str] = {"png": "image/png", "svg": "image/svg+xml"}
@@ -52,7 +56,7 @@ TOTAL = "#1f2933"
 # Okabe-Ito: told apart by people with the common kinds of colour blindness.
 GROUP_COLOURS = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#D55E00", "#0072B2")
 
-_RC: dict[str, Any] = {
+_RC: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 10,
     "text.color": INK,
@@ -175,7 +179,9 @@ def lateness_chart(trend: LatenessTrend, *, language: Language, fmt: ChartFormat
         if len(months) > 8:
             ax.tick_params(axis="x", labelrotation=45)
         ax.set_ylim(0, max(max(counts) * 1.25, 1))
-        ax.yaxis.get_major_locator().set_params(integer=True)
+        locator = ax.yaxis.get_major_locator()
+        if isinstance(locator, MaxNLocator):  # the default AutoLocator is one
+            locator.set_params(integer=True)
         ax.set_ylabel(say("lateness_axis", language))
         ax.grid(axis="y", color="#e4e7eb", linewidth=0.6)
         ax.set_axisbelow(True)

@@ -23,6 +23,7 @@ from hrcore.people.models import User
 from hrcore.people.service import get_organization
 from hrcore.reports.words import LANGUAGES, Language
 from hrcore.wellness import summary as wellness
+from hrcore.wellness.service import MIN_GROUP_SIZE
 
 #: The months `monthly_work_report` accepts.
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -218,7 +219,7 @@ def wellness_trend(session: Session, actor: Actor, *, weeks: int = DEFAULT_WEEKS
     ]
     return WellnessTrend(
         weeks=mondays,
-        min_group_size=wellness.MIN_GROUP_SIZE,
+        min_group_size=MIN_GROUP_SIZE,
         total=MoodSeries(
             key=wellness.ORGANIZATION_GROUP,
             name=get_organization(session, actor).name,

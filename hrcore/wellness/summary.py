@@ -353,6 +353,7 @@ def review_wellness_notes(
             covered_end=covered[1] if covered else None,
             total=0,
         )
+    assert covered is not None  # weeks come only from a covered range
     noted = select(MoodEntry.note).where(
         MoodEntry.organization_id == actor.organization_id,
         MoodEntry.week.in_(weeks),

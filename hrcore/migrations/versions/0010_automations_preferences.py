@@ -17,7 +17,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _org_column() -> sa.Column:  # type: ignore[type-arg]
+def _org_column() -> sa.Column[int]:
     return sa.Column("organization_id", sa.BigInteger(), nullable=False)
 
 
