@@ -35,6 +35,7 @@ from hrcore.notifications.service import notify
 from hrcore.people.models import User
 from hrcore.seed import seed_demo
 from tests.factories import arranged
+from tests.fakes.needs import unavailable
 
 CHROMIUM = os.environ.get("AJIRA_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "demo-pass-2026"
@@ -56,9 +57,7 @@ SWAHILI_MONTHS = (
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() in {"true", "1"}:
-        pytest.fail(f"the browser test must run in CI: {reason}")
-    pytest.skip(reason)
+    unavailable(f"the browser test: {reason}")
 
 
 @pytest.fixture(scope="module")

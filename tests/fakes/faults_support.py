@@ -36,6 +36,7 @@ from hrcore.migrate import upgrade
 from tests.factories import make_org, make_user
 from tests.fakes import africastalking_server as at
 from tests.fakes import openai_server
+from tests.fakes.needs import REDIS_HINT, in_ci
 from tests.fakes.outbox_support import ROOT, at_env, free_port, redis_server_on
 
 if TYPE_CHECKING:
@@ -154,8 +155,8 @@ def redis_installed() -> bool:
     """Whether `redis-server` is here; under CI=true a missing one fails the test instead."""
     if shutil.which("redis-server") is not None:
         return True
-    if os.environ.get("CI") == "true":
-        pytest.fail("redis-server is not installed (apt-get install redis-server)")
+    if in_ci():
+        pytest.fail(REDIS_HINT)
     return False
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -33,6 +32,7 @@ from hrcore.notifications.models import Notification, NotificationAttempt
 from hrcore.people.models import Organization
 from hrcore.worker import celery_app
 from tests.factories import Team, arranging
+from tests.fakes.needs import redis_server_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -237,58 +237,10 @@ def free_port() -> int:
 
 @contextmanager
 def redis_server() -> Iterator[str]:
-    """A throwaway `redis-server` on a free loopback port; its URL.
-
-    Without the binary the test is skipped, except under CI=true where it fails: CI
-    installs it (.ci/run), so a missing one is a broken machine, not a reason to skip.
-    """
-    binary = shutil.which("redis-server")
-    if binary is None:
-        message = "redis-server is not installed (apt-get install redis-server)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    import redis
-
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="ajira-redis-") as data:
-        process = subprocess.Popen(  # noqa: S603
-            [
-                binary,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                data,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"redis://127.0.0.1:{port}/0"
-        try:
-            client = redis.Redis.from_url(url)
-
-            def answers() -> bool:
-                try:
-                    return bool(client.ping())
-                except redis.ConnectionError:
-                    return False
-
-            wait_for(answers, timeout=10)
-            client.close()
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    """A throwaway `redis-server` on a free loopback port; its URL (see `tests.fakes.needs`
+    for a machine without one)."""
+    with redis_server_on(free_port()) as url:
+        yield url
 
 
 @contextmanager
@@ -297,14 +249,9 @@ def redis_server_on(port: int) -> Iterator[str]:
 
     For a Redis that stops and starts again at the same address (what a restart looks
     like to its clients): each start is empty, as after a crash without persistence.
-    Skipped or failed without the binary, as `redis_server`.
+    Skipped locally or failed under CI=true without the binary (`tests.fakes.needs`).
     """
-    binary = shutil.which("redis-server")
-    if binary is None:
-        message = "redis-server is not installed (apt-get install redis-server)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    binary = redis_server_binary()
     import redis
 
     url = f"redis://127.0.0.1:{port}/0"
