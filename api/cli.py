@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import signal
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -314,31 +315,23 @@ def beat(
         celery_app.Beat(loglevel=loglevel, schedule=str(data_dir / "celerybeat-schedule")).run()
 
 
+#: The areas whose commands live beside their code (`api/commands/<name>.py`).
+COMMAND_MODULES = (
+    "automations",
+    "chat",
+    "eval",
+    "knowledge",
+    "outbox",
+    "payroll",
+    "retrieval_eval",
+    "telegram",
+)
+
+
 def _register_command_groups() -> None:
     # The other areas' commands live beside their code and add themselves here.
-    from api.commands import (
-        automations,
-        chat,
-        eval,
-        knowledge,
-        outbox,
-        payroll,
-        retrieval_eval,
-        telegram,
-    )
-
-    # COMMAND_MODULES: one entry per area.
-    for module in (
-        automations,
-        chat,
-        eval,
-        knowledge,
-        outbox,
-        payroll,
-        retrieval_eval,
-        telegram,
-    ):
-        module.register(app)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"api.commands.{name}").register(app)
 
 
 _register_command_groups()

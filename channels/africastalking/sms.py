@@ -14,14 +14,11 @@ from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
-from channels import gsm, outbound, pipeline
-from channels.messages import Inbound, Outbound, Reply
-from hrcore import ratelimit
+from channels import gsm, pipeline, replies
+from channels.messages import Inbound, Reply
 from hrcore.actor import Actor, Channel
 from hrcore.config import get_settings
 from hrcore.errors import Invalid
-from hrcore.notifications.service import notify
-from hrcore.people.models import User
 from hrcore.people.service import normalize_phone
 
 log = logging.getLogger("ajira.channels.sms")
@@ -104,32 +101,7 @@ def queue_answer(
     session: Session, actor: Actor | None, inbound: Inbound, reply: Reply, body: str
 ) -> None:
     """Send the answer back through the outbox, with the record that the message was handled."""
-    if actor is None:
-        return  # told by `answer_stranger`: nobody to address an outbox row to
-    user = session.get(User, actor.user_id)
-    if user is None:
-        return
-    for part in split(body):
-        notify(session, user, kind="chat.reply", text=part, channel=Channel.SMS, urgent=True)
-
-
-def answer_stranger(inbound: Inbound, body: str) -> None:
-    """Tell an unknown or deactivated number how to link, at most once a day per number.
-
-    Straight through the SMS sender: such a number has no person to hang an outbox row on,
-    and the daily limit keeps a flood of texts from costing a flood of answers.
-    """
-    try:
-        ratelimit.hit("1/day", "sms-stranger", ratelimit.private(inbound.sender), message="")
-    except Exception:
-        return
-    sender = outbound.sender_for(Channel.SMS)
-    if sender is None:
-        return
-    try:
-        sender.send(Outbound(Channel.SMS, inbound.sender, body))
-    except outbound.SendError as exc:
-        log.info("sms_stranger_answer_failed code=%s", exc.code)
+    replies.queue_reply(session, actor, Channel.SMS, ((part, ()) for part in split(body)))
 
 
 async def handle(form: Mapping[str, object]) -> pipeline.Handled:
@@ -137,5 +109,5 @@ async def handle(form: Mapping[str, object]) -> pipeline.Handled:
     inbound = parse(form)
     handled = await pipeline.receive(inbound, render=render, on_answer=queue_answer)
     if handled.first and handled.actor is None and handled.body:
-        await asyncio.to_thread(answer_stranger, inbound, handled.body)
+        await asyncio.to_thread(replies.answer_stranger, Channel.SMS, inbound, handled.body)
     return handled

@@ -12,22 +12,20 @@ import logging
 
 from sqlalchemy.orm import Session
 
-from channels import locations, outbound, pipeline
-from channels.messages import Inbound, Outbound, Reply
+from channels import locations, pipeline, replies
+from channels.messages import Inbound, Reply
 from channels.whatsapp import render
 from channels.whatsapp.webhook import Events, Incoming, StatusUpdate
-from hrcore import clock, ratelimit
 from hrcore.actor import Actor, Channel
 from hrcore.attendance.models import LocationSource
 from hrcore.db import unit_of_work
-from hrcore.notifications.service import notify, record_delivery_report
+from hrcore.notifications.service import record_delivery_report
 from hrcore.people.models import User
 
 log = logging.getLogger("ajira.channels.whatsapp")
 
 CHANNEL = Channel.WHATSAPP
 #: The notification kind of an answer to someone's message.
-REPLY_KIND = "chat.reply"
 UNSUPPORTED = {
     "en": "I can only read text messages, button replies and shared locations, not photos, "
     "voice notes, stickers or files. Please type your message.",
@@ -65,36 +63,8 @@ def queue_answer(
     session: Session, actor: Actor | None, inbound: Inbound, reply: Reply, body: str
 ) -> None:
     """Queue the answer in the outbox, with the record that the message was handled."""
-    if actor is None:
-        return  # told by `answer_stranger`: nobody to address an outbox row to
-    user = session.get(User, actor.user_id)
-    if user is None:
-        return
-    for part in render.parts(reply):
-        # An answer to someone who just wrote: never held for their quiet hours.
-        row = notify(session, user, kind=REPLY_KIND, text=part.text, channel=CHANNEL, urgent=True)
-        if part.choices:
-            row.choices = [[value, label] for value, label in part.choices]
-
-
-def answer_stranger(inbound: Inbound, body: str) -> None:
-    """Tell an unknown or deactivated number how to link, at most once a day per number.
-
-    Straight through the sender: such a number has no person to hang an outbox row on,
-    and the daily limit keeps a flood of messages from costing a flood of answers.
-    """
-    try:
-        ratelimit.hit("1/day", "wa-stranger", ratelimit.private(inbound.sender), message="")
-    except Exception:
-        return
-    sender = outbound.sender_for(CHANNEL)
-    if sender is None:
-        return
-    message = Outbound(CHANNEL, inbound.sender, body, kind=REPLY_KIND, last_inbound_at=clock.now())
-    try:
-        sender.send(message)
-    except outbound.SendError as exc:
-        log.info("whatsapp_stranger_answer_failed code=%s", exc.code)
+    parts = ((part.text, part.choices) for part in render.parts(reply))
+    replies.queue_reply(session, actor, CHANNEL, parts)
 
 
 def record_status(update: StatusUpdate) -> bool:
@@ -118,7 +88,7 @@ async def receive(incoming: Incoming) -> pipeline.Handled:
         inbound, render=render.as_text, handler=handler_for(incoming), on_answer=queue_answer
     )
     if handled.first and handled.actor is None and handled.body:
-        await asyncio.to_thread(answer_stranger, inbound, handled.body)
+        await asyncio.to_thread(replies.answer_stranger, CHANNEL, inbound, handled.body)
     return handled
 
 

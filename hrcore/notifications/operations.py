@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session
 from hrcore import clock
 from hrcore.actor import Channel
 from hrcore.automations.models import AutomationRun
+from hrcore.notifications import outbox
 from hrcore.notifications.models import (
     AttemptOutcome,
     Notification,
     NotificationAttempt,
     NotificationStatus,
 )
-from hrcore.notifications.outbox import SENDING_TIMEOUT, DeliverAfterCommit
+from hrcore.notifications.outbox import DeliverAfterCommit
 from hrcore.people.models import Organization, User
 
 #: Attempts that did not get the message out (a retry later counts as a failed attempt).
@@ -44,7 +45,7 @@ class OutboxStats:
     lag_seconds: float
     due: int
     held: int
-    #: `sending` rows whose attempt started more than `SENDING_TIMEOUT` ago.
+    #: `sending` rows whose attempt started more than `outbox.SENDING_TIMEOUT` ago.
     stuck: int
     #: channel -> attempts, and channel -> attempts that did not get the message out.
     attempts: dict[str, int]
@@ -85,16 +86,8 @@ def outbox_stats(session: Session) -> OutboxStats:
     stuck = session.scalar(
         select(func.count())
         .select_from(Notification)
-        .join(
-            NotificationAttempt,
-            (NotificationAttempt.notification_id == Notification.id)
-            & (NotificationAttempt.number == Notification.attempts),
-        )
-        .where(
-            Notification.status == NotificationStatus.SENDING,
-            NotificationAttempt.finished_at.is_(None),
-            NotificationAttempt.started_at < now - SENDING_TIMEOUT,
-        )
+        .join(NotificationAttempt, outbox.CURRENT_ATTEMPT)
+        .where(outbox.stuck(now))
     )
     attempts: dict[str, int] = {}
     failed: dict[str, int] = {}
@@ -196,26 +189,13 @@ def _address(user: User | None, channel: str) -> str:
 
 
 def _troubled_filter(now: datetime) -> ColumnElement[bool]:
-    stuck_since = now - SENDING_TIMEOUT
     return (
         (Notification.status == NotificationStatus.FAILED)
         | (
             (Notification.status == NotificationStatus.PENDING)
             & Notification.next_attempt_at.is_(None)
         )
-        | (
-            (Notification.status == NotificationStatus.SENDING)
-            & (
-                select(NotificationAttempt.started_at)
-                .where(
-                    NotificationAttempt.notification_id == Notification.id,
-                    NotificationAttempt.number == Notification.attempts,
-                    NotificationAttempt.finished_at.is_(None),
-                )
-                .scalar_subquery()
-                < stuck_since
-            )
-        )
+        | select(NotificationAttempt.id).where(outbox.CURRENT_ATTEMPT, outbox.stuck(now)).exists()
     )
 
 

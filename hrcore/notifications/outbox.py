@@ -24,10 +24,10 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import inspect, select, update
+from sqlalchemy import ColumnElement, and_, inspect, select, update
 from sqlalchemy.orm import Session
 
 from hrcore import clock
@@ -50,6 +50,23 @@ SWEEP = "outbox.sweep"
 #: A `sending` row whose attempt started this long ago is given up as outcome unknown
 #: (provider calls time out after seconds; a worker that died never finishes them).
 SENDING_TIMEOUT = timedelta(minutes=10)
+#: Joins a row to the attempt it is on.
+CURRENT_ATTEMPT = (NotificationAttempt.notification_id == Notification.id) & (
+    NotificationAttempt.number == Notification.attempts
+)
+
+
+def stuck(now: datetime) -> ColumnElement[bool]:
+    """A `sending` row whose attempt has run past `SENDING_TIMEOUT` without an end: its
+    worker died (with `CURRENT_ATTEMPT` joined). The sweep gives these up; metrics count
+    them."""
+    return and_(
+        Notification.status == NotificationStatus.SENDING,
+        NotificationAttempt.finished_at.is_(None),
+        NotificationAttempt.started_at < now - SENDING_TIMEOUT,
+    )
+
+
 #: The sweep leaves rows due this recently to the task already queued for them.
 SWEEP_GRACE = timedelta(seconds=30)
 #: Held rows older than this stay held when their channel gets configured: news that
@@ -373,16 +390,8 @@ def give_up_unfinished(session: Session) -> list[int]:
     stale = list(
         session.execute(
             select(Notification, NotificationAttempt)
-            .join(
-                NotificationAttempt,
-                (NotificationAttempt.notification_id == Notification.id)
-                & (NotificationAttempt.number == Notification.attempts),
-            )
-            .where(
-                Notification.status == NotificationStatus.SENDING,
-                NotificationAttempt.finished_at.is_(None),
-                NotificationAttempt.started_at < now - SENDING_TIMEOUT,
-            )
+            .join(NotificationAttempt, CURRENT_ATTEMPT)
+            .where(stuck(now))
             .with_for_update(of=Notification, skip_locked=True)
             .limit(500)
         )

@@ -79,10 +79,12 @@ def notify(
     text: str,
     channel: Channel | None = None,
     urgent: bool = False,
+    choices: list[list[str]] | None = None,
 ) -> Notification:
     """Add a pending notification for `recipient`; it is delivered after the commit.
 
-    Unless `urgent`, it waits for the end of the recipient's quiet hours.
+    Unless `urgent`, it waits for the end of the recipient's quiet hours. `choices`
+    ([value, label] pairs) become buttons where the channel has them.
     """
     chosen = channel or preferred_channel(recipient)
     notification = Notification(
@@ -94,6 +96,7 @@ def notify(
         status=NotificationStatus.PENDING,
         attempts=0,
         next_attempt_at=clock.now() if urgent else not_quiet(recipient, clock.now()),
+        choices=choices,
     )
     session.add(notification)
     from hrcore.worker import enqueue_after_commit

@@ -13,9 +13,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
+
+from tests.fakes.http import serving
 
 
 @dataclass(frozen=True)
@@ -124,13 +126,6 @@ def _handler(state: FakeAfricasTalking) -> type[BaseHTTPRequestHandler]:
 def running(state: FakeAfricasTalking | None = None) -> Iterator[FakeAfricasTalking]:
     """Serve the stand-in (`state`, or a new one) on a free loopback port for the block."""
     state = state if state is not None else FakeAfricasTalking()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}/version1"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(state)) as base:
+        state.base_url = base + "/version1"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()

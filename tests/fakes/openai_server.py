@@ -14,13 +14,14 @@ import contextlib
 import hashlib
 import json
 import math
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.http import serving
 
 #: What the model does for a user message: the tool call to make first (or None),
 #: then the reply, built from the tool's JSON result (None when no tool ran).
@@ -259,13 +260,6 @@ def _words(text: str) -> Iterator[str]:
 def serve(script: dict[str, Step] | FakeOpenAI) -> Iterator[FakeOpenAI]:
     """Run the fake (or a scripted one) on 127.0.0.1, a free port, for the block."""
     fake = script if isinstance(script, FakeOpenAI) else FakeOpenAI(script=script)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    fake.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(fake)) as base:
+        fake.base_url = base + "/v1"
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()

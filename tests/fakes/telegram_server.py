@@ -16,9 +16,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
+
+from tests.fakes.http import serving
 
 TOKEN = "123456:TEST-only-not-a-real-token"
 BOT_USER = {"id": 7012345678, "is_bot": True, "first_name": "Ajira", "username": "ajira_test_bot"}
@@ -173,16 +175,9 @@ def _handler(state: FakeTelegram) -> type[BaseHTTPRequestHandler]:
 def running() -> Iterator[FakeTelegram]:
     """Serve the stand-in on a free loopback port for the block."""
     state = FakeTelegram()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}/bot"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(state)) as base:
+        state.base_url = base + "/bot"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def env(server: FakeTelegram, *, secret: str) -> dict[str, str | None]:

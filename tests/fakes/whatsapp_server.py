@@ -13,8 +13,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.http import serving
 
 VERSION = "v23.0"
 PHONE_NUMBER_ID = "109876543210987"
@@ -158,13 +160,6 @@ def _handler(state: FakeGraph) -> type[BaseHTTPRequestHandler]:
 def running() -> Iterator[FakeGraph]:
     """Serve the stand-in on a free loopback port for the block."""
     state = FakeGraph()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}/{VERSION}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(state)) as base:
+        state.base_url = base + f"/{VERSION}"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
