@@ -96,3 +96,50 @@ def test_readme_has_the_table_markers(bench):
     _, run_all = bench
     text = run_all.README.read_text(encoding="utf-8")
     assert text.index(run_all.README_START) < text.index(run_all.README_END)
+
+
+def test_the_fault_scenarios_are_in_the_full_table_only(bench):
+    _, run_all = bench
+    found = dict(run_all.benchmarks())
+    assert found["faults"] is True
+    assert "faults" in run_all.FULL_ONLY
+
+
+FAULT_FIGURES = {
+    "postgres_actions": 90,
+    "postgres_answers": 120,
+    "postgres_503": 30,
+    "postgres_slowest_s": 0.8,
+    "postgres_recovery_s": 3.4,
+    "postgres_bound_s": 15.0,
+    "postgres_held_once": 90,
+    "model_slowest_s": 2.9,
+    "model_cases": 7,
+    "model_bound_s": 10.0,
+    "redis_slowest_s": 0.7,
+    "redis_sent_once": 33,
+    "redis_received": 33,
+    "redis_bound_s": 8.0,
+    "worker_passages": 48,
+    "worker_passages_expected": 48,
+}
+
+
+def test_fault_figures_become_rows_that_say_what_was_missed(bench, monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCH))
+    import faults
+
+    rows = faults._rows(FAULT_FIGURES)
+    assert len(rows) == 7
+    assert all(row.met for row in rows)
+    # A message sent twice, or service back only after 12 s, is a missed aim.
+    doubled = faults._rows({**FAULT_FIGURES, "redis_received": 34})
+    assert [row.met for row in doubled].count(False) == 1
+    slow = faults._rows({**FAULT_FIGURES, "postgres_recovery_s": 12.0})
+    assert [row.figure for row in slow if row.met is False] == [
+        "PostgreSQL stopped mid-rush, in order then as a crash: first 200 after the database "
+        "returned (worst of the two)"
+    ]
+    # The PostgreSQL scenario alone (bench/faults.py --quick) still makes its rows.
+    alone = {k: v for k, v in FAULT_FIGURES.items() if k.startswith("postgres")}
+    assert len(faults._rows(alone)) == 3

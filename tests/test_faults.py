@@ -9,16 +9,23 @@ same request with the same `Idempotency-Key`.
 
 A worker killed mid-ingest leaves the document to be ingested again, once. (A worker
 killed mid-delivery, and an automation killed mid-run: tests/test_outbox_faults.py.)
+
+Each scenario also notes its figures (recovery time, the slowest answer, what was counted
+exactly once); with AJIRA_FAULT_FIGURES set they are written there as JSON, which
+`bench/faults.py` turns into rows of the results table.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -51,6 +58,20 @@ from tests.fakes.outbox_support import ajira_worker, broker, kill_group, using, 
 
 CLIENTS = 10
 ROUNDS = 3
+#: Where the scenarios' figures go (bench/faults.py sets it); unset, they are only asserted.
+FIGURES_ENV = "AJIRA_FAULT_FIGURES"
+FIGURES: dict[str, float] = {}
+#: With Redis gone a request still answers within this (a publish is given up on quickly).
+REDIS_DOWN_BOUND_S = 8.0
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _write_figures() -> Iterator[None]:
+    FIGURES.clear()
+    yield
+    target = os.environ.get(FIGURES_ENV)
+    if target:
+        Path(target).write_text(json.dumps(FIGURES, indent=2) + "\n", encoding="utf-8")
 
 
 # ------------------------------------------------------------------ the stack
@@ -94,6 +115,7 @@ class Answer:
 
     status: int
     seconds: float
+    at: float = field(default_factory=time.monotonic)
     code: str | None = None
     retry_after: str | None = None
     content_type: str | None = None
@@ -183,12 +205,14 @@ def test_postgres_restarted_during_a_rush_loses_and_doubles_nothing(stack: Stack
         lane.start()
     # An orderly restart (every session ended at once), then a crash (no shutdown at all).
     outages = []
+    back_at: list[float] = []
     for share, mode in ((0.2, "fast"), (0.55, "immediate")):
         wait_for(lambda: acknowledged() >= total * share, timeout=60)  # noqa: B023 - waited here
         before = acknowledged()
         stack.postgres.stop(mode)
         time.sleep(2)
         stack.postgres.start()
+        back_at.append(time.monotonic())
         outages.append((mode, before))
     for lane in lanes:
         lane.join(timeout=150)
@@ -212,6 +236,19 @@ def test_postgres_restarted_during_a_rush_loses_and_doubles_nothing(stack: Stack
             assert answer.code == "database_unavailable"
             assert answer.retry_after is not None
             assert int(answer.retry_after) > 0
+
+    # Service again without a restart: the first 200 after each return of the database.
+    recoveries = [
+        min(a.at for a in answers if a.status == 200 and a.at > back) - back for back in back_at
+    ]
+    FIGURES.update(
+        postgres_actions=len(actions),
+        postgres_answers=len(answers),
+        postgres_503=statuses[503],
+        postgres_slowest_s=max(answer.seconds for answer in answers),
+        postgres_recovery_s=max(recoveries),
+        postgres_bound_s=REQUEST_TIMEOUT_S,
+    )
 
     # The database holds each acknowledged action exactly once.
     with Session(stack.engine) as session:
@@ -242,6 +279,7 @@ def test_postgres_restarted_during_a_rush_loses_and_doubles_nothing(stack: Stack
         asked = Counter(a.body["text"] for a in actions if a.tool == "report_issue")
         assert reports == asked
         assert set(reports.values()) == {1}
+    FIGURES["postgres_held_once"] = len(actions)
 
     # It serves as before, without a restart of its own: the REST tools, and the first
     # chat turn through the memory's pool, which lost every connection it had.
@@ -328,6 +366,9 @@ def test_a_model_that_times_out_or_talks_garbage_does_nothing_and_the_next_turn_
     assert stack.llm.refused[refused_before:] == []
     assert _records(stack, person) == before + 1
     assert _open_shifts(stack, person) == 1
+    FIGURES["model_slowest_s"] = max(FIGURES.get("model_slowest_s", 0.0), took)
+    FIGURES["model_cases"] = FIGURES.get("model_cases", 0) + 1
+    FIGURES["model_bound_s"] = LLM_TIMEOUT_S * 2 + 8
     out = httpx.post(f"{stack.base}{TOOLS}/clock_out", json={}, headers=person.auth, timeout=10)
     assert out.status_code == 200, out.text
     stack.assert_healthy()
@@ -422,7 +463,7 @@ def test_redis_down_people_still_act_and_every_notification_goes_out_once_it_is_
             )
             assert upload.status_code == 202, upload.text
             # Answered at once: a broker that does not answer is given up on quickly.
-            assert max(timings.values()) < 8, timings
+            assert max(timings.values()) < REDIS_DOWN_BOUND_S, timings
             document_id = upload.json()["id"]
 
             # The upload is not lost: this process ingests it itself meanwhile.
@@ -490,6 +531,14 @@ def test_redis_down_people_still_act_and_every_notification_goes_out_once_it_is_
     assert set(final) == set(notes)
     assert {(n.status, n.attempts) for n in final.values()} == {(NotificationStatus.SENT, 1)}
     assert len({n.provider_message_id for n in final.values()}) == len(final)
+    FIGURES.update(
+        redis_slowest_s=max(timings.values()),
+        redis_sent_once=sum(
+            1 for n in final.values() if (n.status, n.attempts) == (NotificationStatus.SENT, 1)
+        ),
+        redis_received=sum(sent.values()),
+        redis_bound_s=REDIS_DOWN_BOUND_S,
+    )
     stack.assert_healthy()
 
 
@@ -605,6 +654,7 @@ def test_a_worker_killed_mid_ingest_leaves_the_document_to_be_ingested_once(
             again, same = _document(stack, document_id)
             assert (again.status, same) == (DocumentStatus.READY, chunks)
             assert len(stack.llm.embedded) == embedded
+            FIGURES.update(worker_passages=len(same), worker_passages_expected=48)
     finally:
         stack.llm.embed_delay_s = 0.0
     stack.assert_healthy()
