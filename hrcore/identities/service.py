@@ -53,19 +53,20 @@ def resolve(session: Session, channel: Channel, address: str) -> Resolution:
     Addresses are global, so they are looked up across employers; the session then acts
     for the person's organization.
     """
-    user: User | None
+    identity: ChannelIdentity | None = None
+    user: User | None = None
     with system(session, Crossing.IDENTITY):
-        identity = session.scalar(
-            select(ChannelIdentity).where(
-                ChannelIdentity.channel == channel, ChannelIdentity.address == address
-            )
-        )
-        if identity is not None:
-            user = session.get(User, identity.user_id)
+        # One round trip for the address and its person: every message of every channel
+        # pays for this lookup.
+        found = session.execute(
+            select(ChannelIdentity, User)
+            .join(User, User.id == ChannelIdentity.user_id)
+            .where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
+        ).first()
+        if found is not None:
+            identity, user = found.tuple()
         elif channel in PHONE_CHANNELS:
             user = session.scalar(select(User).where(User.phone == address))
-        else:
-            user = None
     if user is None:
         return Resolution(None, "unknown")
     act_as(session, user.organization_id)
