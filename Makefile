@@ -19,7 +19,7 @@ export AJIRA_DATA_DIR
 help:
 	@echo "make run    start the demo on http://$(HOST):$(PORT) (embedded database in $(AJIRA_DATA_DIR)/)"
 	@echo "make test   format check, lint, import contracts, mypy, then the test suite"
-	@echo "make lint   format check, lint, import contracts, mypy, bandit and pip-audit only"
+	@echo "make lint   format check, lint, import contracts, mypy, duplicate code, bandit and pip-audit only"
 	@echo "make fmt    format the code and apply safe lint fixes"
 	@echo "make bench  run every bench/*.py: one results table in bench/RESULTS.md and README.md"
 	@echo "make bench-quick  short versions of the benchmarks in that table (under 5 minutes)"
@@ -54,6 +54,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+	$(BIN)/pylint --score=n hrcore knowledge tools assistant channels api bench/*.py scripts/*.py
 	$(BIN)/python scripts/supply_chain.py
 
 fmt: $(DEV_STAMP)
