@@ -31,7 +31,6 @@ from __future__ import annotations
 import calendar
 import contextlib
 import re
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -44,10 +43,10 @@ from sqlalchemy.orm import Session
 from hrcore.actor import Actor, Channel, Permission, Scope
 from hrcore.audit import audited
 from hrcore.automations.texts import say
-from hrcore.calendar import is_working_day, working_days
+from hrcore.calendar import working_days
 from hrcore.clock import local_today, now
 from hrcore.errors import Conflict, Forbidden, HRError, Invalid, NotFound
-from hrcore.leave.models import LeaveRequest, LeaveStatus, LeaveType
+from hrcore.leave.unpaid import unpaid_leave_days
 from hrcore.notifications.service import notify_once
 from hrcore.payroll import engine
 from hrcore.payroll.engine import Deduction, Earning, Line, money
@@ -662,7 +661,9 @@ def compute_run(
         )
     ]
     structures = {s.employee_id: s for s in session.scalars(_in_force(session, org.id, last))}
-    unpaid = _unpaid_leave_days(session, org.id, country, first, last)
+    unpaid = unpaid_leave_days(
+        session, organization_id=org.id, country=country, first=first, last=last
+    )
 
     session.execute(delete(Payslip).where(Payslip.run_id == run.id))
     run.working_days = Decimal(month_days)
@@ -686,7 +687,14 @@ def compute_run(
                 continue
             try:
                 row = _payslip_row(
-                    org, run, person, structure, first, last, month_days, unpaid[person.id]
+                    org,
+                    run,
+                    person,
+                    structure,
+                    first,
+                    last,
+                    month_days,
+                    unpaid.get(person.id, Decimal(0)),
                 )
             except Invalid as exc:
                 warnings.append(_warning(person, exc.code, exc.message))
@@ -725,36 +733,6 @@ def _warning(person: _Person, code: str, message: str) -> dict[str, Any]:
         "code": code,
         "message": message,
     }
-
-
-def _unpaid_leave_days(
-    session: Session, organization_id: int, country: str, first: date, last: date
-) -> defaultdict[int, Decimal]:
-    """Working days of approved unpaid leave in the month, per employee."""
-    days: defaultdict[int, Decimal] = defaultdict(Decimal)
-    rows = session.execute(
-        select(
-            LeaveRequest.employee_id,
-            LeaveRequest.start_date,
-            LeaveRequest.end_date,
-            LeaveRequest.half_day,
-        )
-        .join(LeaveType, LeaveType.id == LeaveRequest.leave_type_id)
-        .where(
-            LeaveRequest.organization_id == organization_id,
-            LeaveRequest.status == LeaveStatus.APPROVED,
-            LeaveType.paid.is_(False),
-            LeaveRequest.start_date <= last,
-            LeaveRequest.end_date >= first,
-        )
-    )
-    for employee_id, start, end, half_day in rows:
-        if half_day:
-            if is_working_day(start, country=country):
-                days[employee_id] += Decimal("0.5")
-            continue
-        days[employee_id] += working_days_between(max(start, first), min(end, last), country)
-    return days
 
 
 def _payslip_row(
