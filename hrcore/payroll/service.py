@@ -29,7 +29,6 @@ Choices where the issue is silent:
 from __future__ import annotations
 
 import calendar
-import contextlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,19 +39,19 @@ from typing import Any
 from sqlalchemy import Select, delete, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from hrcore.actor import Actor, Channel, Permission, Scope
+from hrcore.actor import Actor, Permission, Scope
 from hrcore.audit import audited
 from hrcore.automations.texts import say
 from hrcore.calendar import working_days
 from hrcore.clock import local_today, now
-from hrcore.errors import Conflict, Forbidden, HRError, Invalid, NotFound
+from hrcore.errors import Conflict, Forbidden, Invalid, NotFound
 from hrcore.leave.unpaid import unpaid_leave_days
 from hrcore.notifications.service import notify_once
 from hrcore.payroll import engine
 from hrcore.payroll.engine import Deduction, Earning, Line, money
 from hrcore.payroll.models import PayrollRun, Payslip, RunKind, RunStatus, SalaryStructure
 from hrcore.people.models import Department, Organization, User
-from hrcore.people.service import actor_for, get_organization, visible_employee
+from hrcore.people.service import get_organization, visible_employee
 from hrcore.tenancy import get_for_org
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -929,104 +928,3 @@ def run_of(session: Session, payslip: Payslip) -> PayrollRun:
     run = session.get(PayrollRun, payslip.run_id)
     assert run is not None
     return run
-
-
-# --------------------------------------------------------------------------- demo
-
-
-#: Demo salaries by email: basic pay and components; John earns 85,000 a month gross.
-DEMO_SALARIES: dict[str, tuple[str, list[dict[str, Any]]]] = {
-    "admin@demo.ajira.test": (
-        "300000",
-        [{"kind": "allowance", "code": "house", "label": "House allowance", "amount": "50000"}],
-    ),
-    "hr@demo.ajira.test": (
-        "150000",
-        [{"kind": "allowance", "code": "house", "label": "House allowance", "amount": "20000"}],
-    ),
-    "mary@demo.ajira.test": (
-        "110000",
-        [{"kind": "allowance", "code": "house", "label": "House allowance", "amount": "15000"}],
-    ),
-    "john@demo.ajira.test": (
-        "75000",
-        [
-            {"kind": "allowance", "code": "house", "label": "House allowance", "amount": "10000"},
-            {
-                "kind": "deduction",
-                "code": "sacco",
-                "label": "Sacco savings",
-                "amount": "2000",
-            },
-        ],
-    ),
-    "amina@demo.ajira.test": (
-        "62000",
-        [{"kind": "allowance", "code": "house", "label": "House allowance", "amount": "8000"}],
-    ),
-    "brian@demo.ajira.test": (
-        "48000",
-        [
-            {
-                "kind": "allowance",
-                "code": "transport",
-                "label": "Transport allowance",
-                "amount": "4000",
-                "taxable": True,
-            }
-        ],
-    ),
-    "admin@acme-tz.ajira.test": ("4500000", []),
-    "neema@acme-tz.ajira.test": (
-        "1800000",
-        [{"kind": "allowance", "code": "housing", "label": "Housing allowance", "percent": "10"}],
-    ),
-}
-
-
-def seed_demo_salaries(session: Session, organization: Organization) -> int:
-    """Give the demo people their salaries and finalise last month's payroll, once.
-
-    Returns the number of salary structures created. Idempotent: people who have a
-    salary keep it, and a month that already has a run is left alone.
-    """
-    users = list(
-        session.scalars(
-            select(User)
-            .where(
-                User.organization_id == organization.id,
-                func.lower(User.email).in_(list(DEMO_SALARIES)),
-            )
-            .order_by(User.id)
-        )
-    )
-    manager = next((u for u in users if u.role in ("hr", "admin")), None)
-    if manager is None:
-        return 0
-    actor = actor_for(manager, Channel.SYSTEM)
-    created = 0
-    for user in users:
-        if session.scalar(select(exists().where(SalaryStructure.employee_id == user.id))):
-            continue
-        basic, components = DEMO_SALARIES[(user.email or "").lower()]
-        set_salary_structure(
-            session,
-            actor,
-            employee_id=user.id,
-            basic_pay=Decimal(basic),
-            effective_from=user.hire_date,
-            components=components,
-        )
-        created += 1
-    today = local_today(organization.timezone)
-    month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-    has_run = session.scalar(
-        select(
-            exists().where(PayrollRun.organization_id == organization.id, PayrollRun.month == month)
-        )
-    )
-    if not has_run:
-        # A month the rules do not cover (a clock set far back) only means no demo payslip.
-        with contextlib.suppress(HRError):
-            run_payroll(session, actor, month=month, finalize=True)
-    return created
