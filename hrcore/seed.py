@@ -26,7 +26,8 @@ from hrcore.errors import Conflict, HRError
 from hrcore.leave.models import LeaveType
 from hrcore.leave.service import ensure_default_leave_types
 from hrcore.payroll.models import PayrollRun, SalaryStructure
-from hrcore.payroll.service import run_payroll, set_salary_structure
+from hrcore.payroll.runs import run_payroll
+from hrcore.payroll.structures import set_salary_structure
 from hrcore.people.models import Department, GeofenceMode, Organization, Site, User
 from hrcore.people.service import actor_for, create_organization
 from hrcore.security import hash_secret
