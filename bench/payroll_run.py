@@ -32,8 +32,8 @@ from hrcore.actor import Actor, Channel, Role
 from hrcore.clock import frozen
 from hrcore.leave.models import LeaveRequest, LeaveStatus, LeaveType
 from hrcore.leave.service import ensure_default_leave_types
-from hrcore.payroll import service as payroll
-from hrcore.payroll.models import Payslip, SalaryStructure
+from hrcore.payroll.models import PayrollRun, Payslip, SalaryStructure
+from hrcore.payroll.runs import finalize_run, run_payroll
 from hrcore.people.models import Organization, User
 
 MONTH = "2026-10"
@@ -156,13 +156,13 @@ def main() -> None:
 
         def run_once() -> str:
             with db.unit_of_work(actor) as session:
-                run = payroll.run_payroll(session, actor, month=MONTH)
+                run = run_payroll(session, actor, month=MONTH)
                 return f"{run.payslip_count} payslips, {len(run.warnings)} warnings"
 
         def finalize() -> str:
             with db.unit_of_work(actor) as session:
-                run_id = session.scalar(select(func.max(payroll.PayrollRun.id)))
-                run = payroll.finalize_run(session, actor, run_id=run_id)
+                run_id = session.scalar(select(func.max(PayrollRun.id)))
+                run = finalize_run(session, actor, run_id=run_id)
                 return str(run.status)
 
         # As the application runs it: its role, row-level security on.

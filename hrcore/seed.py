@@ -1,13 +1,20 @@
-"""The demo employers: Jua Kali Foods (Kenya) with a month of attendance, and Acme (Tanzania)."""
+"""The demo employers: Jua Kali Foods (Kenya) and Acme (Tanzania).
+
+Each gets its people, leave types, salaries and last month's finalised payroll; Jua Kali
+Foods also gets a month of attendance.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from hrcore.actor import Channel, Role
@@ -15,12 +22,14 @@ from hrcore.attendance.models import AttendanceRecord, GeofenceStatus
 from hrcore.attendance.service import late_minutes_for
 from hrcore.calendar import is_working_day
 from hrcore.clock import local_today
-from hrcore.errors import Conflict
+from hrcore.errors import Conflict, HRError
 from hrcore.leave.models import LeaveType
 from hrcore.leave.service import ensure_default_leave_types
-from hrcore.payroll.service import seed_demo_salaries
+from hrcore.payroll.models import PayrollRun, SalaryStructure
+from hrcore.payroll.runs import run_payroll
+from hrcore.payroll.structures import set_salary_structure
 from hrcore.people.models import Department, GeofenceMode, Organization, Site, User
-from hrcore.people.service import create_organization
+from hrcore.people.service import actor_for, create_organization
 from hrcore.security import hash_secret
 from hrcore.tenancy import Crossing, act_as, system
 
@@ -165,6 +174,55 @@ ACME_PEOPLE = (
         date(2023, 9, 4),
     ),
 )
+
+#: Demo salaries by email: basic pay and components; John earns 85,000 a month gross.
+DEMO_SALARIES: dict[str, tuple[str, list[dict[str, Any]]]] = {
+    "admin@demo.ajira.test": (
+        "300000",
+        [{"kind": "allowance", "code": "house", "label": "House allowance", "amount": "50000"}],
+    ),
+    "hr@demo.ajira.test": (
+        "150000",
+        [{"kind": "allowance", "code": "house", "label": "House allowance", "amount": "20000"}],
+    ),
+    "mary@demo.ajira.test": (
+        "110000",
+        [{"kind": "allowance", "code": "house", "label": "House allowance", "amount": "15000"}],
+    ),
+    "john@demo.ajira.test": (
+        "75000",
+        [
+            {"kind": "allowance", "code": "house", "label": "House allowance", "amount": "10000"},
+            {
+                "kind": "deduction",
+                "code": "sacco",
+                "label": "Sacco savings",
+                "amount": "2000",
+            },
+        ],
+    ),
+    "amina@demo.ajira.test": (
+        "62000",
+        [{"kind": "allowance", "code": "house", "label": "House allowance", "amount": "8000"}],
+    ),
+    "brian@demo.ajira.test": (
+        "48000",
+        [
+            {
+                "kind": "allowance",
+                "code": "transport",
+                "label": "Transport allowance",
+                "amount": "4000",
+                "taxable": True,
+            }
+        ],
+    ),
+    "admin@acme-tz.ajira.test": ("4500000", []),
+    "neema@acme-tz.ajira.test": (
+        "1800000",
+        [{"kind": "allowance", "code": "housing", "label": "Housing allowance", "percent": "10"}],
+    ),
+}
 
 #: The attendance generator's seed: the same month always gets the same times.
 ATTENDANCE_SEED = "ajira-demo-attendance-v1"
@@ -356,6 +414,53 @@ def _ensure_leave_types(session: Session, org: Organization, report: SeedReport)
     before = count()
     ensure_default_leave_types(session, org)
     report.leave_types += count() - before
+
+
+def seed_demo_salaries(session: Session, organization: Organization) -> int:
+    """Give the demo people their salaries and finalise last month's payroll, once.
+
+    Returns the number of salary structures created. Idempotent: people who have a
+    salary keep it, and a month that already has a run is left alone.
+    """
+    users = list(
+        session.scalars(
+            select(User)
+            .where(
+                User.organization_id == organization.id,
+                func.lower(User.email).in_(list(DEMO_SALARIES)),
+            )
+            .order_by(User.id)
+        )
+    )
+    manager = next((u for u in users if u.role in ("hr", "admin")), None)
+    if manager is None:
+        return 0
+    actor = actor_for(manager, Channel.SYSTEM)
+    created = 0
+    for user in users:
+        if session.scalar(select(exists().where(SalaryStructure.employee_id == user.id))):
+            continue
+        basic, components = DEMO_SALARIES[(user.email or "").lower()]
+        set_salary_structure(
+            session,
+            actor,
+            employee_id=user.id,
+            basic_pay=Decimal(basic),
+            effective_from=user.hire_date,
+            components=components,
+        )
+        created += 1
+    month = f"{last_month(local_today(organization.timezone))[0]:%Y-%m}"
+    has_run = session.scalar(
+        select(
+            exists().where(PayrollRun.organization_id == organization.id, PayrollRun.month == month)
+        )
+    )
+    if not has_run:
+        # A month the rules do not cover (a clock set far back) only means no demo payslip.
+        with contextlib.suppress(HRError):
+            run_payroll(session, actor, month=month, finalize=True)
+    return created
 
 
 def _ensure_last_month_attendance(

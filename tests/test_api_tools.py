@@ -239,20 +239,20 @@ def _open_a_case(session: Session, world: World) -> dict[str, Any]:
 
 
 def _give_salaries(session: Session, world: World) -> None:
-    from hrcore.payroll import service as payroll
+    from hrcore.payroll.structures import set_salary_structure
 
     hr = actor_of(world.team.hr)
     for user in world.team.people():
-        payroll.set_salary_structure(
+        set_salary_structure(
             session, hr, employee_id=user.id, basic_pay="60000", effective_from=date(2026, 1, 1)
         )
 
 
 def _pay_october(session: Session, world: World) -> None:
-    from hrcore.payroll import service as payroll
+    from hrcore.payroll.runs import run_payroll
 
     _give_salaries(session, world)
-    payroll.run_payroll(session, actor_of(world.team.hr), month="2026-10", finalize=True)
+    run_payroll(session, actor_of(world.team.hr), month="2026-10", finalize=True)
 
 
 def _send_a_message(session: Session, world: World) -> dict[str, Any]:

@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from hrcore.clock import frozen
 from hrcore.errors import Conflict
-from hrcore.payroll import service as payroll
 from hrcore.payroll.export import export_run
 from hrcore.payroll.models import PayrollRun, Payslip
 from hrcore.payroll.pdf import latin1, render_payslip
+from hrcore.payroll.runs import run_payroll
+from hrcore.payroll.structures import set_salary_structure
 from hrcore.people.models import User
 from tests.factories import Team, bearer, make_department
 
@@ -41,7 +42,7 @@ def payrolled(session: Session, team: Team, *, finalize: bool = True) -> Payroll
     hr = team.actor("hr")
     for i, name in enumerate(("admin", "hr", "supervisor", "employee", "teammate", "outsider")):
         user: User = getattr(team, name)
-        payroll.set_salary_structure(
+        set_salary_structure(
             session,
             hr,
             employee_id=user.id,
@@ -49,7 +50,7 @@ def payrolled(session: Session, team: Team, *, finalize: bool = True) -> Payroll
             effective_from=date(2024, 1, 1),
             bank_account=f"01100{i}{user.id}",
         )
-    run = payroll.run_payroll(session, hr, month="2026-10", finalize=finalize)
+    run = run_payroll(session, hr, month="2026-10", finalize=finalize)
     slip = session.scalar(
         select(Payslip).where(Payslip.run_id == run.id, Payslip.employee_id == team.employee.id)
     )

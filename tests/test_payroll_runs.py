@@ -17,9 +17,15 @@ from hrcore.clock import frozen
 from hrcore.errors import Conflict, Forbidden, Invalid, NotFound
 from hrcore.leave.models import LeaveRequest, LeaveStatus
 from hrcore.notifications.models import Notification
-from hrcore.payroll import service as payroll
 from hrcore.payroll.engine import Earning, compute, money, to_jsonable
 from hrcore.payroll.models import PayrollRun, Payslip, RunKind, RunStatus, SalaryStructure
+from hrcore.payroll.payslips import find_payslip, get_payslip
+from hrcore.payroll.runs import finalize_run, run_payroll, start_correction, submit_for_review
+from hrcore.payroll.structures import (
+    get_salary_structure,
+    list_salary_structures,
+    set_salary_structure,
+)
 from hrcore.payroll.tasks import compute_run_task
 from hrcore.people.models import User
 from tests.factories import Team, make_leave_type, make_user, refused
@@ -51,7 +57,7 @@ def salary(
     since: date = date(2024, 1, 1),
     **kwargs: Any,
 ) -> SalaryStructure:
-    return payroll.set_salary_structure(
+    return set_salary_structure(
         session,
         team.actor("hr"),
         employee_id=user.id,
@@ -79,7 +85,7 @@ def count(session: Session, model: type) -> int:
 
 
 def run(session: Session, actor: Actor, month: str = OCTOBER, **kwargs: Any) -> PayrollRun:
-    return payroll.run_payroll(session, actor, month=month, **kwargs)
+    return run_payroll(session, actor, month=month, **kwargs)
 
 
 def expected_net(gross: Decimal, pay_date: date = date(2026, 10, 31)) -> Decimal:
@@ -98,9 +104,7 @@ def test_a_salary_change_is_a_new_row_and_each_month_uses_the_one_in_force(
     new = salary(session, team, team.employee, "60000", since=date(2026, 11, 1))
     assert old.effective_to == date(2026, 10, 31)
     assert new.effective_to is None
-    history = payroll.list_salary_structures(
-        session, team.actor("hr"), employee_id=team.employee.id
-    )
+    history = list_salary_structures(session, team.actor("hr"), employee_id=team.employee.id)
     assert [(s.basic_pay, s.effective_from) for s in history] == [
         (Decimal("50000.00"), date(2024, 1, 1)),
         (Decimal("60000.00"), date(2026, 11, 1)),
@@ -114,7 +118,7 @@ def test_a_salary_change_is_a_new_row_and_each_month_uses_the_one_in_force(
     assert payslip_of(session, october, team.employee).gross == Decimal("55000.00")
     assert payslip_of(session, november, team.employee).gross == Decimal("60000.00")
     # The employee reads their own salary; hr reads anyone's.
-    own = payroll.get_salary_structure(
+    own = get_salary_structure(
         session, team.actor("employee"), employee_id=team.employee.id, on=date(2026, 10, 15)
     )
     assert own.id == middle.id
@@ -123,12 +127,10 @@ def test_a_salary_change_is_a_new_row_and_each_month_uses_the_one_in_force(
 def test_a_colleagues_salary_is_for_hr_only(session: Session, team: Team) -> None:
     salary(session, team, team.employee)
     with refused(Forbidden):
-        payroll.get_salary_structure(
-            session, team.actor("supervisor"), employee_id=team.employee.id
-        )
+        get_salary_structure(session, team.actor("supervisor"), employee_id=team.employee.id)
     salary_as = team.actor("employee")
     with refused(Forbidden):
-        payroll.set_salary_structure(
+        set_salary_structure(
             session,
             salary_as,
             employee_id=team.employee.id,
@@ -184,7 +186,7 @@ def test_bad_salaries_are_refused_and_nothing_is_written(
         "effective_from": date(2026, 1, 1),
     } | kwargs
     with refused(Invalid) as err:
-        payroll.set_salary_structure(session, team.actor("hr"), **args)
+        set_salary_structure(session, team.actor("hr"), **args)
     assert err.value.code == code
     assert count(session, SalaryStructure) == 0
     audit = session.scalars(
@@ -247,7 +249,7 @@ def test_a_run_pays_everyone_with_traceable_lines(session: Session, team: Team) 
 def test_running_a_month_twice_updates_the_same_draft(session: Session, team: Team) -> None:
     everyone(session, team)
     first = run(session, team.actor("hr"))
-    payroll.submit_for_review(session, team.actor("hr"), run_id=first.id)
+    submit_for_review(session, team.actor("hr"), run_id=first.id)
     salary(session, team, team.employee, "65000", since=date(2026, 10, 1))
     again = run(session, team.actor("admin"))
     assert again.id == first.id
@@ -374,8 +376,8 @@ def test_people_without_a_salary_are_listed_and_skipped(session: Session, team: 
 def test_finalised_runs_are_immutable(session: Session, team: Team) -> None:
     everyone(session, team)
     draft = run(session, team.actor("hr"))
-    payroll.submit_for_review(session, team.actor("hr"), run_id=draft.id)
-    final = payroll.finalize_run(session, team.actor("admin"), run_id=draft.id)
+    submit_for_review(session, team.actor("hr"), run_id=draft.id)
+    final = finalize_run(session, team.actor("admin"), run_id=draft.id)
     assert final.status is RunStatus.FINALIZED
     assert final.finalized_by_id == team.admin.id
     net_before = payslip_of(session, final, team.employee).net_pay
@@ -383,8 +385,8 @@ def test_finalised_runs_are_immutable(session: Session, team: Team) -> None:
     for attempt in (
         lambda: run(session, team.actor("hr")),
         lambda: run(session, team.actor("hr"), finalize=True),
-        lambda: payroll.submit_for_review(session, team.actor("hr"), run_id=final.id),
-        lambda: payroll.finalize_run(session, team.actor("hr"), run_id=final.id),
+        lambda: submit_for_review(session, team.actor("hr"), run_id=final.id),
+        lambda: finalize_run(session, team.actor("hr"), run_id=final.id),
     ):
         with refused(Conflict) as err:
             attempt()
@@ -399,11 +401,11 @@ def test_a_correction_supersedes_the_finalised_run(session: Session, team: Team)
     original = run(session, team.actor("hr"), finalize=True)
     assert original.status is RunStatus.FINALIZED
     with refused(Conflict) as err:
-        payroll.start_correction(session, team.actor("hr"), month="2026-09", reason="typo")
+        start_correction(session, team.actor("hr"), month="2026-09", reason="typo")
     assert err.value.code == "nothing_to_correct"
 
     salary(session, team, team.employee, "52500", since=date(2026, 10, 1))
-    correction = payroll.start_correction(
+    correction = start_correction(
         session, team.actor("hr"), month=OCTOBER, reason="Raise from 1 October was missed"
     )
     assert (correction.kind, correction.status, correction.corrects_run_id) == (
@@ -412,21 +414,19 @@ def test_a_correction_supersedes_the_finalised_run(session: Session, team: Team)
         original.id,
     )
     # Until the correction is final, the original stays the month's payroll.
-    assert payroll.find_payslip(session, team.actor("employee"), month=OCTOBER).run_id == (
-        original.id
-    )
+    assert find_payslip(session, team.actor("employee"), month=OCTOBER).run_id == (original.id)
     # Running the month again now recomputes the correction's draft.
     assert run(session, team.actor("hr")).id == correction.id
 
-    payroll.finalize_run(session, team.actor("hr"), run_id=correction.id)
+    finalize_run(session, team.actor("hr"), run_id=correction.id)
     session.refresh(original)
     assert original.status is RunStatus.SUPERSEDED
     assert original.superseded_by_id == correction.id
-    latest = payroll.find_payslip(session, team.actor("employee"), month=OCTOBER)
+    latest = find_payslip(session, team.actor("employee"), month=OCTOBER)
     assert (latest.run_id, latest.gross) == (correction.id, Decimal("52500.00"))
     # The superseded payslip stays readable by id: it was issued.
     old = payslip_of(session, original, team.employee)
-    assert payroll.get_payslip(session, team.actor("employee"), payslip_id=old.id).gross == (
+    assert get_payslip(session, team.actor("employee"), payslip_id=old.id).gross == (
         Decimal("50000.00")
     )
 
@@ -473,17 +473,17 @@ def test_a_draft_is_invisible_to_its_employee_until_finalised(session: Session, 
     draft = run(session, team.actor("hr"))
     slip = payslip_of(session, draft, team.employee)
     with refused(NotFound) as err:
-        payroll.get_payslip(session, team.actor("employee"), payslip_id=slip.id)
+        get_payslip(session, team.actor("employee"), payslip_id=slip.id)
     assert err.value.code == "payslip_not_found"
     with refused(NotFound):
-        payroll.find_payslip(session, team.actor("employee"))
-    assert payroll.get_payslip(session, team.actor("hr"), payslip_id=slip.id).id == slip.id
+        find_payslip(session, team.actor("employee"))
+    assert get_payslip(session, team.actor("hr"), payslip_id=slip.id).id == slip.id
     assert _told_ready(session, team.employee) == 0  # a draft tells nobody
-    payroll.finalize_run(session, team.actor("hr"), run_id=draft.id)
-    assert payroll.find_payslip(session, team.actor("employee")).id == slip.id
+    finalize_run(session, team.actor("hr"), run_id=draft.id)
+    assert find_payslip(session, team.actor("employee")).id == slip.id
     assert _told_ready(session, team.employee) == 1  # "your payslip is ready", once
     with refused(Forbidden) as denied:
-        payroll.get_payslip(session, team.actor("supervisor"), payslip_id=slip.id)
+        get_payslip(session, team.actor("supervisor"), payslip_id=slip.id)
     assert denied.value.code == "own_payslips_only"
 
 
@@ -492,7 +492,7 @@ def test_another_employers_run_is_not_found(session: Session, team: Team) -> Non
     draft = run(session, team.actor("hr"))
     other = Team(session)
     with refused(NotFound) as err:
-        payroll.finalize_run(session, other.actor("hr"), run_id=draft.id)
+        finalize_run(session, other.actor("hr"), run_id=draft.id)
     assert err.value.code == "payroll_run_not_found"
     assert draft.status is RunStatus.DRAFT
 
@@ -503,7 +503,7 @@ def test_the_background_task_computes_the_run_with_progress(session: Session, te
     assert started.computing
     assert started.payslip_count == 0
     with refused(Conflict) as err:
-        payroll.finalize_run(session, team.actor("hr"), run_id=started.id)
+        finalize_run(session, team.actor("hr"), run_id=started.id)
     assert err.value.code == "run_computing"
     # Without Redis, Celery runs the task in-process once the request commits.
     session.commit()

@@ -15,9 +15,9 @@ from api.app import create_app
 from hrcore.actor import Channel
 from hrcore.clock import frozen
 from hrcore.errors import Forbidden, NotFound
-from hrcore.payroll import service as payroll
 from hrcore.payroll.engine import preview
 from hrcore.payroll.models import PayrollRun, Payslip, RunStatus
+from hrcore.payroll.structures import set_salary_structure
 from hrcore.people.models import Organization, User
 from hrcore.people.service import actor_for
 from hrcore.seed import seed_demo
@@ -39,7 +39,7 @@ def _now() -> Iterator[None]:
 def team(session: Session) -> Team:
     team = Team(session, name="Jua Kali Foods Ltd")
     for name in ("admin", "hr", "supervisor", "employee", "teammate"):  # outsider has none
-        payroll.set_salary_structure(
+        set_salary_structure(
             session,
             team.actor("hr"),
             employee_id=getattr(team, name).id,

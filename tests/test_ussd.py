@@ -35,7 +35,8 @@ from hrcore.leave import service as leave
 from hrcore.leave.models import LeaveRequest, LeaveStatus
 from hrcore.menus.models import MenuSession
 from hrcore.notifications.models import Notification
-from hrcore.payroll import service as payroll
+from hrcore.payroll.runs import run_payroll
+from hrcore.payroll.structures import set_salary_structure
 from hrcore.people import service as people
 from hrcore.people.models import User
 from hrcore.wellness.models import IssueReport, MoodEntry
@@ -166,14 +167,14 @@ def count(session: Session, model: type, *where: Any) -> int:
 def pay_october(session: Session, demo: Demo) -> None:
     hr = as_actor(demo.peter)
     for user in (demo.mary, demo.john, demo.amina, demo.peter, demo.grace):
-        payroll.set_salary_structure(
+        set_salary_structure(
             session,
             hr,
             employee_id=user.id,
             basic_pay=Decimal(85000),
             effective_from=date(2024, 1, 1),
         )
-    payroll.run_payroll(session, hr, month="2026-10", finalize=True)
+    run_payroll(session, hr, month="2026-10", finalize=True)
 
 
 def file_leave(session: Session, user: User) -> LeaveRequest:

@@ -11,11 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from hrcore.actor import Permission
 from hrcore.clock import local_today
 from hrcore.pagination import MAX_PAGE
-from hrcore.payroll import service as payroll
+from hrcore.payroll import payslips, runs
 from hrcore.payroll.engine import MAX_MONTHLY_AMOUNT, Line, preview
 from hrcore.payroll.models import PayrollRun as RunRow
 from hrcore.payroll.models import Payslip as PayslipRow
 from hrcore.payroll.models import RunStatus
+from hrcore.payroll.months import month_label
 from hrcore.payroll.rules import COUNTRIES
 from hrcore.people.service import get_organization
 from tools.menus import Sms, Ussd, View
@@ -129,7 +130,7 @@ def fetch_payslip(ctx: ToolContext, args: FetchPayslipArgs) -> Payslip:
     Use it for "send my October payslip" or "how much tax did I pay". Without a month
     it returns the latest. Hr and admin may name another employee.
     """
-    row = payroll.find_payslip(
+    row = payslips.find_payslip(
         ctx.session, ctx.actor, employee_id=args.employee_id, month=args.month
     )
     return payslip_result(row, own=row.employee_id == ctx.actor.user_id)
@@ -139,7 +140,7 @@ def payslip_result(row: PayslipRow, *, own: bool = True) -> Payslip:
     """The tool's view of a stored payslip."""
     whose = "" if own else f"{row.employee_name}'s "
     summary = (
-        f"{whose}{payroll.month_label(row.month)} payslip: "
+        f"{whose}{month_label(row.month)} payslip: "
         f"gross {money_text(row.currency, row.gross)}, "
         f"deductions {money_text(row.currency, row.total_deductions)}, "
         f"net {money_text(row.currency, row.net_pay)}."
@@ -202,7 +203,7 @@ class PayslipList(ToolResult):
 @tool_spec(name="list_payslips", permission=Permission.PAYSLIP_READ)
 def list_payslips(ctx: ToolContext, args: ListPayslipsArgs) -> PayslipList:
     """List payslips, newest month first, with gross and net pay and a PDF link for each."""
-    rows = payroll.list_payslips(
+    rows = payslips.list_payslips(
         ctx.session,
         ctx.actor,
         employee_id=args.employee_id,
@@ -227,7 +228,7 @@ def list_payslips(ctx: ToolContext, args: ListPayslipsArgs) -> PayslipList:
         latest = rows[0]
         count = f"{len(rows)} payslip{'' if len(rows) == 1 else 's'}"
         summary = (
-            f"{count}; the latest, {payroll.month_label(latest.month)}: "
+            f"{count}; the latest, {month_label(latest.month)}: "
             f"net {money_text(latest.currency, latest.net_pay)}."
         )
     return PayslipList(summary=summary, payslips=headers)
@@ -285,19 +286,19 @@ def run_payroll(ctx: ToolContext, args: RunPayrollArgs) -> PayrollRun:
 
     Confirm the month, and whether to finalize, with the user before calling.
     """
-    run = payroll.run_payroll(
+    run = runs.run_payroll(
         ctx.session,
         ctx.actor,
         month=args.month,
         finalize=args.finalize,
-        background=payroll.runs_in_background(ctx.session, ctx.actor, finalize=args.finalize),
+        background=runs.runs_in_background(ctx.session, ctx.actor, finalize=args.finalize),
     )
     return run_result(run)
 
 
 def run_result(run: RunRow) -> PayrollRun:
     """The tool's view of a payroll run."""
-    label = payroll.month_label(run.month)
+    label = month_label(run.month)
     if run.computing:
         summary = (
             f"Computing the {label} payroll in the background: "

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import CurrentActor, DbSession
 from api.errors import problem_responses
-from hrcore.payroll import service as payroll
 from hrcore.payroll.export import export_run
+from hrcore.payroll.payslips import get_payslip, run_of
 from hrcore.payroll.pdf import render_payslip
+from hrcore.payroll.runs import get_run
 from hrcore.people.service import get_organization
 from tools.payroll import PayrollRun, run_result
 
@@ -31,8 +32,8 @@ RunId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The payroll run's i
 )
 def payslip_pdf(payslip_id: PayslipId, session: DbSession, actor: CurrentActor) -> Response:
     """Employees and supervisors get their own issued payslips; hr and admin any of theirs."""
-    payslip = payroll.get_payslip(session, actor, payslip_id=payslip_id)
-    run = payroll.run_of(session, payslip)
+    payslip = get_payslip(session, actor, payslip_id=payslip_id)
+    run = run_of(session, payslip)
     content = render_payslip(get_organization(session, actor), run, payslip)
     filename = f"payslip-{payslip.month}-{payslip.employee_id}.pdf"
     return Response(
@@ -54,7 +55,7 @@ def payslip_pdf(payslip_id: PayslipId, session: DbSession, actor: CurrentActor) 
 )
 def get_payroll_run(run_id: RunId, session: DbSession, actor: CurrentActor) -> PayrollRun:
     """Hr and admin only."""
-    return run_result(payroll.get_run(session, actor, run_id=run_id))
+    return run_result(get_run(session, actor, run_id=run_id))
 
 
 @router.get(

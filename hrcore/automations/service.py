@@ -29,6 +29,8 @@ from hrcore.errors import HRError, Invalid
 from hrcore.leave import service as leave
 from hrcore.leave.models import LeaveRequest, LeaveStatus, LeaveType
 from hrcore.notifications.service import notify_once
+from hrcore.payroll.months import month_label
+from hrcore.payroll.runs import run_payroll
 from hrcore.people.models import Organization, User
 from hrcore.people.service import actor_for, hr_contacts
 
@@ -345,21 +347,17 @@ def mood_invitation(session: Session, run: Day) -> int:
 
 def payroll_draft(session: Session, run: Day) -> int:
     """The month's draft payroll on the configured day, for hr to review."""
-    from hrcore.payroll import service as payroll
-
     month = f"{run.day:%Y-%m}"
     contacts = [p for p in hr_contacts(session, run.org.id) if p.role is Role.HR] or hr_contacts(
         session, run.org.id
     )
     if not contacts:
         return 0
-    label = payroll.month_label(month)
+    label = month_label(month)
     params: dict[str, object]
     try:
         with session.begin_nested():
-            draft = payroll.run_payroll(
-                session, actor_for(contacts[0], Channel.SYSTEM), month=month
-            )
+            draft = run_payroll(session, actor_for(contacts[0], Channel.SYSTEM), month=month)
             count = draft.payslip_count
         key_part, text_key, params = "ready", "payroll_draft", {"count": count}
     except HRError as exc:

@@ -16,8 +16,9 @@ from hrcore.actor import Actor, Permission
 from hrcore.audit import audited
 from hrcore.errors import Conflict, Invalid
 from hrcore.payroll.models import PayrollRun, Payslip, RunStatus
+from hrcore.payroll.months import month_label
+from hrcore.payroll.payslips import run_payslips
 from hrcore.payroll.pdf import staff_number
-from hrcore.payroll.service import month_label, run_payslips
 from hrcore.people.service import get_organization
 from hrcore.spreadsheet import safe_cell, write_csv
 from hrcore.tenancy import get_for_org

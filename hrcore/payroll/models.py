@@ -39,6 +39,12 @@ class RunStatus(enum.StrEnum):
     SUPERSEDED = "superseded"
 
 
+#: Runs whose payslips are issued: they never change again, and employees see them.
+ISSUED = (RunStatus.FINALIZED, RunStatus.SUPERSEDED)
+#: Runs still being prepared: running the month again recomputes them.
+OPEN = (RunStatus.DRAFT, RunStatus.REVIEW)
+
+
 class RunKind(enum.StrEnum):
     REGULAR = "regular"
     CORRECTION = "correction"

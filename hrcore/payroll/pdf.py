@@ -14,7 +14,7 @@ from fpdf import FPDF
 
 from hrcore.payroll.engine import INPUT_RULE
 from hrcore.payroll.models import PayrollRun, Payslip, RunKind, RunStatus
-from hrcore.payroll.service import month_label
+from hrcore.payroll.months import month_label
 from hrcore.people.models import Organization
 
 _REPLACEMENTS = {"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "..."}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from hrcore import db
+from hrcore.payroll.compute import compute_run
 from hrcore.payroll.models import PayrollRun
-from hrcore.payroll.service import compute_run
 from hrcore.tenancy import act_as_owner_of
 from hrcore.worker import celery_app
 
