@@ -25,6 +25,7 @@ import time
 from collections import Counter
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
 from _common import Result, Server, fresh_database, percentile, quick_flag, write_results
@@ -102,7 +103,7 @@ def _flood(base: str, emails: list[str], clients: int, stop: threading.Event) ->
 
 def _scenario(
     name: str, url: str, env: dict[str, str], emails: list[str], clients: int, seconds: float
-) -> dict[str, object]:
+) -> dict[str, Any]:
     with Server(url, env) as server:
         login = httpx.post(
             server.base + "/api/v1/auth/login", json={"login": emails[0], "password": PASSWORD}
@@ -171,10 +172,10 @@ def main() -> None:
         [
             Result(
                 f"GET /auth/me p95 during a login flood, {row['scenario']}",
-                float(row["flood_p95_ms"]),  # type: ignore[arg-type]
+                float(row["flood_p95_ms"]),
                 "ms",
                 peer="its own quiet p50, same server",
-                peer_value=float(row["quiet_p50_ms"]),  # type: ignore[arg-type]
+                peer_value=float(row["quiet_p50_ms"]),
                 aim_below=AIM,
                 note=f"{args.clients} clients, {args.seconds:g} s; p50 ratio {row['p50_ratio']}×",
             )

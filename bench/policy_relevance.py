@@ -44,8 +44,10 @@ UNCOVERED = [
 ]
 
 
-def best_similarity(session: Session, org_id: int, question: str, embedder: object) -> float:
-    hits = search(session, organization_id=org_id, query=question, limit=5, embedder=embedder)  # type: ignore[arg-type]
+def best_similarity(
+    session: Session, org_id: int, question: str, embedder: CachedEmbedder
+) -> float:
+    hits = search(session, organization_id=org_id, query=question, limit=5, embedder=embedder)
     values = [h.similarity for h in hits if h.similarity is not None]
     return max(values, default=0.0)
 

@@ -395,6 +395,7 @@ def load_peer(
     engine: Engine, corpus: Corpus, console: Console
 ) -> tuple[dict[int, PGVector], float]:
     """The same vectors and texts in PGVector: one collection per organization, HNSW index."""
+    # QueryVectors looks up held-out vectors by text: an Embedder by shape, not by type.
     dummy = LangChainEmbeddings(TimedEmbedder(QueryVectors({})))  # type: ignore[arg-type]
     stores: dict[int, PGVector] = {}
     for i, org_id in enumerate(corpus.org_ids):
@@ -636,7 +637,7 @@ def bench_queries(
                         organization_id=org_id,
                         query=query,
                         limit=K,
-                        mode=mode,  # type: ignore[arg-type]
+                        mode=mode,  # type: ignore[arg-type]  # one of MODES' search modes
                         embedder=embedder,
                     )
                     ms = (time.perf_counter() - t0) * 1000
