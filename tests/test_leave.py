@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, event, func, select, text
+from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from hrcore import tenancy
@@ -24,7 +24,7 @@ from hrcore.leave.tasks import roll_over_year_task
 from hrcore.notifications.models import Notification
 from hrcore.people.models import Organization, User
 from hrcore.worker import celery_app
-from tests.factories import Team, arranging, as_actor, make_user, refused
+from tests.factories import Team, arranging, as_actor, make_user, refused, statements
 
 # Monday 2 Nov 2026, midday in Nairobi and Dar es Salaam.
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -922,23 +922,6 @@ def brian(session: Session) -> Team:
     team = Team(session, default_annual_leave_days=21)
     leave.ensure_default_leave_types(session, team.org)
     return team
-
-
-@contextmanager
-def statements(session: Session) -> Iterator[list[int]]:
-    """Count the SQL statements sent inside the block (the session's pending writes first)."""
-    session.flush()
-    count = [0]
-    connection = session.connection()
-
-    def seen(*_: Any) -> None:
-        count[0] += 1
-
-    event.listen(connection, "before_cursor_execute", seen)
-    try:
-        yield count
-    finally:
-        event.remove(connection, "before_cursor_execute", seen)
 
 
 def test_in_december_next_januarys_leave_counts_the_carry_over(

@@ -187,19 +187,14 @@ def request_leave(ctx: ToolContext, args: RequestLeaveArgs) -> LeaveRequestResul
     counted in calendar days, such as maternity). Check leave_balance first if unsure.
     """
     request = leave.request_leave(ctx.session, ctx.actor, **args.model_dump())
-    (balance,) = leave.leave_balance(
-        ctx.session,
-        ctx.actor,
-        leave_type=request.leave_type.code,
-        year=request.start_date.year,
-        as_of=request.start_date,
-    )
     (item,) = _items(ctx, [request])
     summary = leave.describe_request(request) + "."
-    if balance.available is not None:
-        summary += f" {_days(balance.available)} left after this."
+    if request.available_after is not None:
+        summary += f" {_days(request.available_after)} left after this."
     return LeaveRequestResult(
-        **item.model_dump(exclude={"summary"}), summary=summary, available_after=balance.available
+        **item.model_dump(exclude={"summary"}),
+        summary=summary,
+        available_after=request.available_after,
     )
 
 

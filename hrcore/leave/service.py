@@ -15,7 +15,7 @@ from hrcore.audit import audited
 from hrcore.calendar import leave_days
 from hrcore.clock import local_today, now
 from hrcore.errors import Conflict, Forbidden, Invalid, NotFound
-from hrcore.leave.balances import OPEN, balance_view, get_or_create_balance
+from hrcore.leave.balances import OPEN, balance_view, get_or_create_balance, load_ledger
 from hrcore.leave.models import Accrual, LeaveBalance, LeaveRequest, LeaveStatus, LeaveType
 from hrcore.leave.rules import ZERO, is_unlimited
 from hrcore.leave.schemas import BalanceView
@@ -403,7 +403,10 @@ def request_leave(
     half_day: bool = False,
     reason: str | None = None,
 ) -> LeaveRequest:
-    """File a leave request for the acting employee; dates are inclusive."""
+    """File a leave request for the acting employee; dates are inclusive.
+
+    The request carries `available_after`, the balance of its type once it is counted.
+    """
     actor.require(Permission.LEAVE_REQUEST)
     org = get_organization(session, actor)
     lt = _type_by_code(session, actor, leave_type)
@@ -461,18 +464,13 @@ def request_leave(
             code="overlapping_request",
             request_id=clash.id,
         )
+    ledger = None
     if balance is not None:
-        # Monthly accrual: what will have been earned by the month the leave starts.
-        view = balance_view(
-            session,
-            employee,
-            lt,
-            start_date.year,
-            start_date,
-            org.country,
-            balance=balance,
-            today=today,
+        ledger = load_ledger(
+            session, employee, lt, start_date.year, org.country, balance=balance, today=today
         )
+        # Monthly accrual: what will have been earned by the month the leave starts.
+        view = ledger.view(start_date)
         if view.available is None or days > view.available:
             raise _insufficient(view, lt, days)
 
@@ -490,6 +488,10 @@ def request_leave(
     )
     session.add(request)
     session.flush()
+    if ledger is not None:
+        # Counted again rather than subtracted: with carried-over days that lapse, or days
+        # kept back for next year, the new request can change more than its own days.
+        request.available_after = ledger.view(start_date, adding=[request]).available
     text = f"{employee.full_name} asked for {describe_request(request)}. Request #{request.id}."
     for approver in approvers(session, employee):
         notify(session, approver, kind="leave.requested", text=text)
