@@ -18,6 +18,7 @@ from hrcore.audit import AuditEntry
 from hrcore.clock import frozen
 from hrcore.errors import Conflict, Forbidden, HRError, Invalid, NotFound
 from hrcore.leave import service as leave
+from hrcore.leave import statutory
 from hrcore.leave.balances import roll_over_year
 from hrcore.leave.models import Accrual, LeaveBalance, LeaveRequest, LeaveStatus, LeaveType
 from hrcore.leave.tasks import roll_over_year_task
@@ -907,6 +908,26 @@ def test_tanzanian_maternity_is_84_calendar_days(session: Session) -> None:
         t for t in leave.list_leave_types(session, team.actor("hr")) if t.code == "maternity"
     )
     assert (maternity.days_per_year, maternity.counts_calendar_days) == (Decimal(84), True)
+
+
+def test_a_change_in_the_law_is_a_new_dated_entry(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    amended = statutory.Entitlement(
+        "KE", "paternity", date(2030, 1, 1), Decimal(21), source="a later amendment"
+    )
+    monkeypatch.setattr(statutory, "ENTITLEMENTS", (*statutory.ENTITLEMENTS, amended))
+    assert statutory.in_force("KE", "paternity", date(2029, 12, 31)).days == 14
+    assert statutory.in_force("KE", "paternity", date(2030, 1, 1)) == amended
+    with pytest.raises(LookupError):
+        statutory.in_force("TZ", "sick", date(2006, 12, 19))
+    assert all(entry.source for entry in statutory.ENTITLEMENTS)
+    with frozen(datetime(2030, 1, 6, 9, 0, tzinfo=UTC)):
+        team = _team(session)
+    paternity = next(
+        t for t in leave.list_leave_types(session, team.actor("hr")) if t.code == "paternity"
+    )
+    assert paternity.days_per_year == 21
 
 
 # ------------------------------------------------------- next year's carry-over

@@ -19,6 +19,7 @@ from hrcore.leave.balances import OPEN, balance_view, get_or_create_balance, loa
 from hrcore.leave.models import Accrual, LeaveBalance, LeaveRequest, LeaveStatus, LeaveType
 from hrcore.leave.rules import ZERO, is_unlimited
 from hrcore.leave.schemas import BalanceView
+from hrcore.leave.statutory import standard_types
 from hrcore.notifications.service import notify
 from hrcore.people.models import Organization, User
 from hrcore.people.service import get_organization, hr_contacts, visible_employee
@@ -44,47 +45,11 @@ _STATUS_TEXT = {
 # ---------------------------------------------------------------- leave types
 
 
-def _standard_types(organization: Organization) -> list[dict[str, Any]]:
-    """The statutory set: Kenya's numbers, or Tanzania's where they differ."""
-    tz = organization.country == "TZ"
-    upfront = {"accrual": Accrual.UPFRONT, "carry_over_cap": ZERO, "carry_over_expiry_months": 0}
-    return [
-        {
-            "code": "annual",
-            "name": "Annual leave",
-            "days_per_year": Decimal(organization.default_annual_leave_days),
-            "accrual": Accrual.MONTHLY,
-            "carry_over_cap": Decimal(5),
-            "carry_over_expiry_months": 3,
-        },
-        {"code": "sick", "name": "Sick leave", "days_per_year": Decimal(14), **upfront}
-        | {"requires_document": True},
-        # Both laws count maternity leave on the calendar: Kenya three months (90 days),
-        # Tanzania 84 days.
-        {
-            "code": "maternity",
-            "name": "Maternity leave",
-            "days_per_year": Decimal(84 if tz else 90),
-            "counts_calendar_days": True,
-        }
-        | upfront
-        | {"requires_document": True},
-        {"code": "paternity", "name": "Paternity leave", "days_per_year": Decimal(3 if tz else 14)}
-        | upfront,
-        # Tanzania's Employment and Labour Relations Act gives 4 days for a close family death
-        # or illness; Kenya sets no figure, so 5 days is our default there.
-        {
-            "code": "compassionate",
-            "name": "Compassionate leave",
-            "days_per_year": Decimal(4 if tz else 5),
-        }
-        | upfront,
-        {"code": "unpaid", "name": "Unpaid leave", "days_per_year": ZERO, "paid": False} | upfront,
-    ]
-
-
 def ensure_default_leave_types(session: Session, organization: Organization) -> list[LeaveType]:
-    """Create the standard leave types the organization lacks; return the whole standard set."""
+    """Create the standard leave types the organization lacks; return the whole standard set.
+
+    Their days are the law in force today (`hrcore.leave.statutory`).
+    """
     existing = {
         lt.code: lt
         for lt in session.scalars(
@@ -92,7 +57,9 @@ def ensure_default_leave_types(session: Session, organization: Organization) -> 
         )
     }
     result = []
-    for values in _standard_types(organization):
+    today = local_today(organization.timezone)
+    annual_days = organization.default_annual_leave_days
+    for values in standard_types(organization.country, today, annual_days=annual_days):
         # An existing type is kept as it is: the employer may have changed its numbers.
         leave_type = existing.get(values["code"])
         if leave_type is None:
