@@ -28,6 +28,7 @@ from hrcore.calendar import is_working_day
 from hrcore.errors import HRError, Invalid
 from hrcore.leave import service as leave
 from hrcore.leave.models import LeaveRequest, LeaveStatus, LeaveType
+from hrcore.leave.texts import describe_request
 from hrcore.notifications.service import notify_once
 from hrcore.people.models import Organization, User
 from hrcore.people.service import actor_for, hr_contacts
@@ -253,7 +254,7 @@ def approval_reminder(session: Session, run: Day) -> int:
         if employee is None:
             continue
         since = f"{request.created_at.astimezone(run.zone):%d %b %H:%M}"
-        summary = f"{employee.full_name}: {leave.describe_request(request)}"
+        summary = f"{employee.full_name}: {describe_request(request)}"
         approvers = leave.approvers(session, employee)
         for approver in approvers:
             text = say("approval_reminder", approver.language, since=since, request=summary)
