@@ -902,6 +902,20 @@ def test_maternity_beyond_the_statutory_days_is_refused(session: Session, team: 
     assert snapshot(session) == before
 
 
+def test_a_refusal_counts_calendar_day_leave_in_calendar_days(session: Session, team: Team) -> None:
+    with refused(Conflict) as err:
+        leave.request_leave(
+            session,
+            team.actor("employee"),
+            leave_type="maternity",
+            start_date=date(2026, 12, 1),
+            end_date=date(2027, 3, 1),
+        )
+    assert err.value.message == (
+        "Not enough maternity leave: 90 days available, but this needs 91 days."
+    )
+
+
 def test_tanzanian_maternity_is_84_calendar_days(session: Session) -> None:
     team = _team(session, country="TZ")
     maternity = next(

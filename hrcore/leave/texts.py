@@ -177,5 +177,5 @@ def not_enough(view: BalanceView, leave_type: LeaveType, needed: Decimal) -> str
         "not_enough",
         type=leave_type.name.lower(),
         figure=figure,
-        needed=plural_days(needed, "working day"),
+        needed=plural_days(needed, day_unit(leave_type)),
     )
