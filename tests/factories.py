@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session
 
 from hrcore import db, tenancy
@@ -175,3 +176,20 @@ def refused(kind: type[HRError]) -> Iterator[pytest.ExceptionInfo[HRError]]:
     with pytest.raises(kind) as info:
         yield info
     keep_failure_writes(info.value)
+
+
+@contextmanager
+def statements(session: Session) -> Iterator[list[int]]:
+    """Count the SQL statements sent inside the block (the session's pending writes first)."""
+    session.flush()
+    count = [0]
+    connection = session.connection()
+
+    def seen(*_: Any) -> None:
+        count[0] += 1
+
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        yield count
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)

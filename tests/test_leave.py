@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, event, func, select, text
+from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from hrcore import tenancy
@@ -18,13 +18,14 @@ from hrcore.audit import AuditEntry
 from hrcore.clock import frozen
 from hrcore.errors import Conflict, Forbidden, HRError, Invalid, NotFound
 from hrcore.leave import service as leave
+from hrcore.leave import statutory, texts
 from hrcore.leave.balances import roll_over_year
 from hrcore.leave.models import Accrual, LeaveBalance, LeaveRequest, LeaveStatus, LeaveType
 from hrcore.leave.tasks import roll_over_year_task
 from hrcore.notifications.models import Notification
 from hrcore.people.models import Organization, User
 from hrcore.worker import celery_app
-from tests.factories import Team, arranging, as_actor, make_user, refused
+from tests.factories import Team, arranging, as_actor, make_user, refused, statements
 
 # Monday 2 Nov 2026, midday in Nairobi and Dar es Salaam.
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -211,7 +212,7 @@ def test_employee_requests_leave_and_the_supervisor_is_told(session: Session, te
     assert req.status is LeaveStatus.PENDING
     assert req.days == 5
     assert (
-        leave.describe_request(req)
+        texts.describe_request(req)
         == "Annual leave 7–11 Dec 2026, 5 working days (pending approval)"
     )
     (note,) = notifications(session, team.supervisor, "leave.requested")
@@ -246,7 +247,7 @@ def test_half_day_takes_half_a_day(session: Session, team: Team) -> None:
     assert balance_of(session, team.actor("employee"), as_of=date(2026, 11, 2)).pending == (
         Decimal("0.5")
     )
-    assert "(half day), 0.5 working days" in leave.describe_request(req)
+    assert "(half day), 0.5 working days" in texts.describe_request(req)
 
 
 @pytest.mark.parametrize(
@@ -314,7 +315,7 @@ def test_spanning_two_years_says_how_to_split(session: Session, team: Team) -> N
 def test_sick_leave_may_be_backdated_up_to_thirty_days(session: Session, team: Team) -> None:
     req = request(session, team.actor("employee"), date(2026, 10, 12), date(2026, 10, 14), "sick")
     assert req.days == 3
-    assert "supporting document" in leave.describe_request(req)
+    assert "supporting document" in texts.describe_request(req)
 
 
 def test_today_is_the_organizations_today(session: Session, team: Team) -> None:
@@ -383,7 +384,7 @@ def test_unpaid_leave_has_no_limit(session: Session, team: Team) -> None:
     assert req.days > 15
     view = balance_of(session, actor, "unpaid")
     assert (view.limited, view.available, view.pending) == (False, None, req.days)
-    assert leave.describe_balance(view) == "Unpaid leave: no limit"
+    assert texts.describe_balance(view) == "Unpaid leave: no limit"
 
 
 # -------------------------------------------------------------------- balances
@@ -405,11 +406,11 @@ def test_balances_per_type_with_taken_and_pending(session: Session, team: Team) 
         2,
     )
     assert annual.available == Decimal("8.5")
-    assert leave.describe_balance(annual) == (
+    assert texts.describe_balance(annual) == (
         "Annual leave: 8.5 days available after 2 days pending approval"
     )
     assert views["sick"].available == 14
-    assert leave.describe_balance(views["sick"]) == "Sick leave: 14 days available"
+    assert texts.describe_balance(views["sick"]) == "Sick leave: 14 days available"
 
 
 def test_balance_visibility_follows_the_reporting_line(session: Session, team: Team) -> None:
@@ -724,7 +725,7 @@ def test_carried_days_are_usable_until_they_expire(session: Session, team: Team)
             3,
             Decimal("6.5"),
         )
-        assert leave.describe_balance(view) == (
+        assert texts.describe_balance(view) == (
             "Annual leave: 6.5 days available; 3 days carried over must be used by 31 Mar 2027"
         )
         expired = balance_of(session, actor, as_of=date(2027, 4, 1))
@@ -790,7 +791,7 @@ def test_describe_request_formats_periods(session: Session, team: Team) -> None:
             half_day=False,
             status=status,
         )
-        return leave.describe_request(req)
+        return texts.describe_request(req)
 
     assert describe(date(2026, 12, 1), date(2026, 12, 4), "4", LeaveStatus.PENDING) == (
         "Annual leave 1–4 Dec 2026, 4 working days (pending approval)"
@@ -882,7 +883,7 @@ def test_maternity_counts_calendar_days_and_may_run_into_the_new_year(
         end_date=date(2027, 2, 28),
     )
     assert request.days == Decimal(90)
-    assert "90 days" in leave.describe_request(request)
+    assert "90 days" in texts.describe_request(request)
     [view] = leave.leave_balance(session, team.actor("employee"), leave_type="maternity")
     assert view.available == Decimal(0)
 
@@ -901,12 +902,46 @@ def test_maternity_beyond_the_statutory_days_is_refused(session: Session, team: 
     assert snapshot(session) == before
 
 
+def test_a_refusal_counts_calendar_day_leave_in_calendar_days(session: Session, team: Team) -> None:
+    with refused(Conflict) as err:
+        leave.request_leave(
+            session,
+            team.actor("employee"),
+            leave_type="maternity",
+            start_date=date(2026, 12, 1),
+            end_date=date(2027, 3, 1),
+        )
+    assert err.value.message == (
+        "Not enough maternity leave: 90 days available, but this needs 91 days."
+    )
+
+
 def test_tanzanian_maternity_is_84_calendar_days(session: Session) -> None:
     team = _team(session, country="TZ")
     maternity = next(
         t for t in leave.list_leave_types(session, team.actor("hr")) if t.code == "maternity"
     )
     assert (maternity.days_per_year, maternity.counts_calendar_days) == (Decimal(84), True)
+
+
+def test_a_change_in_the_law_is_a_new_dated_entry(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    amended = statutory.Entitlement(
+        "KE", "paternity", date(2030, 1, 1), Decimal(21), source="a later amendment"
+    )
+    monkeypatch.setattr(statutory, "ENTITLEMENTS", (*statutory.ENTITLEMENTS, amended))
+    assert statutory.in_force("KE", "paternity", date(2029, 12, 31)).days == 14
+    assert statutory.in_force("KE", "paternity", date(2030, 1, 1)) == amended
+    with pytest.raises(LookupError):
+        statutory.in_force("TZ", "sick", date(2006, 12, 19))
+    assert all(entry.source for entry in statutory.ENTITLEMENTS)
+    with frozen(datetime(2030, 1, 6, 9, 0, tzinfo=UTC)):
+        team = _team(session)
+    paternity = next(
+        t for t in leave.list_leave_types(session, team.actor("hr")) if t.code == "paternity"
+    )
+    assert paternity.days_per_year == 21
 
 
 # ------------------------------------------------------- next year's carry-over
@@ -924,23 +959,6 @@ def brian(session: Session) -> Team:
     return team
 
 
-@contextmanager
-def statements(session: Session) -> Iterator[list[int]]:
-    """Count the SQL statements sent inside the block (the session's pending writes first)."""
-    session.flush()
-    count = [0]
-    connection = session.connection()
-
-    def seen(*_: Any) -> None:
-        count[0] += 1
-
-    event.listen(connection, "before_cursor_execute", seen)
-    try:
-        yield count
-    finally:
-        event.remove(connection, "before_cursor_execute", seen)
-
-
 def test_in_december_next_januarys_leave_counts_the_carry_over(
     session: Session, brian: Team
 ) -> None:
@@ -955,7 +973,7 @@ def test_in_december_next_januarys_leave_counts_the_carry_over(
             Decimal("6.5"),
         )
         assert (view.carry_over_projected, view.carry_over_expires_on) == (True, date(2027, 4, 1))
-        assert leave.describe_balance(view) == (
+        assert texts.describe_balance(view) == (
             "Annual leave: 6.5 days available; "
             "5 days carried over from 2026 must be used by 31 Mar 2027"
         )
@@ -1053,7 +1071,7 @@ def test_this_years_leave_cannot_eat_the_carry_next_years_leave_counts_on(
             Decimal("3.5"),
             Decimal("17.5"),
         )
-        assert leave.describe_balance(this_year) == (
+        assert texts.describe_balance(this_year) == (
             "Annual leave: 17.5 days available; "
             "3.5 days kept back to carry over for leave booked in 2027"
         )
@@ -1097,7 +1115,7 @@ def test_carry_counted_in_advance_still_lapses_after_march(session: Session, bri
         april = balance_of(session, actor, year=2027, as_of=date(2027, 4, 5))
         # 7 days earned by April; the 5 carried days lapsed unused on 1 April.
         assert (april.carried_over, april.carried_over_usable, april.available) == (5, 0, 7)
-        assert leave.describe_balance(april) == "Annual leave: 7 days available"
+        assert texts.describe_balance(april) == "Annual leave: 7 days available"
         with refused(Conflict) as err:
             request(session, actor, date(2027, 4, 5), date(2027, 4, 14))
         assert str(err.value) == (

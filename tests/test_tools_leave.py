@@ -10,13 +10,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hrcore.actor import Actor
+from hrcore.audit import AuditEntry
 from hrcore.clock import frozen
 from hrcore.errors import Conflict, Forbidden, HRError, Invalid, NotFound
 from hrcore.leave import service as leave
 from hrcore.leave.models import LeaveRequest, LeaveStatus
 from hrcore.notifications.models import Notification
 from hrcore.people.models import User
-from tests.factories import Team, make_leave_type
+from tests.factories import Team, make_leave_type, statements
 from tools.registry import get_tool, parse_args, run_tool, tools_for
 
 # Monday 2 Nov 2026, midday in Nairobi and Dar es Salaam.
@@ -77,6 +78,14 @@ def notifications(session: Session, user: User, kind: str) -> list[Notification]
             .where(Notification.recipient_id == user.id, Notification.kind == kind)
             .order_by(Notification.id)
         )
+    )
+
+
+def audit_counts(session: Session) -> dict[str, int]:
+    """Audit rows per action."""
+    session.flush()
+    return dict(
+        session.execute(select(AuditEntry.action, func.count()).group_by(AuditEntry.action)).all()
     )
 
 
@@ -205,6 +214,44 @@ def test_request_leave_files_a_pending_request_and_notifies_the_supervisor(
     (note,) = notifications(session, team.supervisor, "leave.requested")
     assert f"Request #{row.id}" in note.text
     assert team.employee.full_name in note.text
+
+
+def test_request_leave_counts_the_balance_once_and_audits_only_the_request(
+    session: Session, team: Team
+) -> None:
+    actor = team.actor("employee")
+    # The first request of the year creates the balance row; measure the ones after it.
+    leave.request_leave(
+        session,
+        actor,
+        leave_type="annual",
+        start_date=date(2026, 12, 1),
+        end_date=date(2026, 12, 1),
+    )
+    with statements(session) as service:
+        leave.request_leave(
+            session,
+            actor,
+            leave_type="annual",
+            start_date=date(2026, 12, 2),
+            end_date=date(2026, 12, 2),
+        )
+        session.flush()  # its audit row, which the tool's call writes inside its block
+    audits_before = audit_counts(session)
+    with statements(session) as tool:
+        result = call(
+            session,
+            actor,
+            "request_leave",
+            {"leave_type": "annual", "start_date": "2026-12-03", "end_date": "2026-12-03"},
+        )
+    # 15 days accrued by December, less the three single days now asked for.
+    assert result.available_after == 12
+    assert tool[0] == service[0] + 1  # the names of the people on the request
+    assert audit_counts(session) == audits_before | {
+        "leave.request": audits_before["leave.request"] + 1
+    }
+    assert "leave.balance" not in audit_counts(session)
 
 
 @pytest.mark.parametrize("role", ROLES)

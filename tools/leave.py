@@ -13,6 +13,7 @@ from hrcore.leave import service as leave
 from hrcore.leave.models import LeaveRequest, LeaveStatus
 from hrcore.leave.rules import is_unlimited
 from hrcore.leave.schemas import BalanceView
+from hrcore.leave.texts import describe_balance, describe_request, plural_days
 from hrcore.people.service import names_of
 from tools.menus import Choose, EnterDate, EnterDays, EnterText, Options, Ussd, View
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
@@ -23,11 +24,6 @@ MAX_LIST = 100
 #: The service's rule for leave type codes, so the schema shows it.
 LeaveTypeCode = Annotated[str, Field(max_length=leave.MAX_CODE_LENGTH, pattern=leave.CODE_PATTERN)]
 StatusName = Literal["pending", "approved", "rejected", "cancelled"]
-
-
-def _days(value: Decimal, unit: str = "day") -> str:
-    text = f"{Decimal(value):.1f}".removesuffix(".0")
-    return f"{text} {unit}{'' if value == 1 else 's'}"
 
 
 def _plural(count: int, noun: str) -> str:
@@ -69,7 +65,7 @@ def _items(ctx: ToolContext, requests: list[LeaveRequest]) -> list[LeaveRequestI
         employee_name = names.get(r.employee_id, f"Employee #{r.employee_id}")
         items.append(
             LeaveRequestItem(
-                summary=f"#{r.id} {employee_name}: {leave.describe_request(r)}",
+                summary=f"#{r.id} {employee_name}: {describe_request(r)}",
                 request_id=r.id,
                 employee_id=r.employee_id,
                 employee_name=employee_name,
@@ -187,19 +183,14 @@ def request_leave(ctx: ToolContext, args: RequestLeaveArgs) -> LeaveRequestResul
     counted in calendar days, such as maternity). Check leave_balance first if unsure.
     """
     request = leave.request_leave(ctx.session, ctx.actor, **args.model_dump())
-    (balance,) = leave.leave_balance(
-        ctx.session,
-        ctx.actor,
-        leave_type=request.leave_type.code,
-        year=request.start_date.year,
-        as_of=request.start_date,
-    )
     (item,) = _items(ctx, [request])
-    summary = leave.describe_request(request) + "."
-    if balance.available is not None:
-        summary += f" {_days(balance.available)} left after this."
+    summary = describe_request(request) + "."
+    if request.available_after is not None:
+        summary += f" {plural_days(request.available_after)} left after this."
     return LeaveRequestResult(
-        **item.model_dump(exclude={"summary"}), summary=summary, available_after=balance.available
+        **item.model_dump(exclude={"summary"}),
+        summary=summary,
+        available_after=request.available_after,
     )
 
 
@@ -406,7 +397,7 @@ class LeaveBalances(ToolResult):
 
 def _balance_item(view: BalanceView) -> BalanceItem:
     return BalanceItem(
-        summary=leave.describe_balance(view),
+        summary=describe_balance(view),
         leave_type=view.leave_type,
         name=view.name,
         year=view.year,
@@ -487,7 +478,7 @@ def list_leave_types(ctx: ToolContext, args: ListLeaveTypesArgs) -> LeaveTypeLis
             terms = "unpaid, no yearly limit"
         else:
             unit = "calendar day" if lt.counts_calendar_days else "working day"
-            terms = f"{_days(lt.days_per_year, unit)} a year"
+            terms = f"{plural_days(lt.days_per_year, unit)} a year"
             if not lt.paid:
                 terms += ", unpaid"
         items.append(

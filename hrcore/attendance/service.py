@@ -44,18 +44,13 @@ def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
-def is_working_day(org: Organization, day: date) -> bool:
-    """Whether `day` is a weekday that is not a public holiday in the employer's country."""
-    return calendar.is_working_day(day, country=org.country)
-
-
 def late_minutes_for(org: Organization, at: datetime) -> int:
     """Whole minutes after `work_start` for a clock-in at `at`, or 0 if within grace.
 
     Weekends and public holidays have no start time, so nobody is late on them.
     """
     local = at.astimezone(ZoneInfo(org.timezone))
-    if not is_working_day(org, local.date()):
+    if not calendar.is_working_day(local.date(), country=org.country):
         return 0
     start = datetime.combine(local.date(), org.work_start, tzinfo=local.tzinfo)
     if local <= start + timedelta(minutes=org.grace_minutes):
@@ -473,7 +468,7 @@ def describe_clock_in(record: AttendanceRecord, org: Organization) -> str:
     text = f"Clocked in at {local:%H:%M}"
     if record.late_minutes > 0:
         text += f", {_duration(record.late_minutes)} late."
-    elif is_working_day(org, local.date()):
+    elif calendar.is_working_day(local.date(), country=org.country):
         text += ", on time."
     else:
         text += "."

@@ -22,12 +22,13 @@ from sqlalchemy.orm import Session
 from hrcore import clock
 from hrcore.actor import Channel, Role
 from hrcore.attendance.models import AttendanceRecord
-from hrcore.attendance.service import is_working_day
 from hrcore.automations.models import AutomationRun, AutomationSetting, BalanceAlert
 from hrcore.automations.texts import say
+from hrcore.calendar import is_working_day
 from hrcore.errors import HRError, Invalid
 from hrcore.leave import service as leave
 from hrcore.leave.models import LeaveRequest, LeaveStatus, LeaveType
+from hrcore.leave.texts import describe_request
 from hrcore.notifications.service import notify_once
 from hrcore.payroll.months import month_label
 from hrcore.payroll.runs import run_payroll
@@ -163,7 +164,7 @@ def _local_hm(at: datetime, run: Day) -> str:
 
 def late_digest(session: Session, run: Day) -> int:
     """One message per supervisor: who of their reports is late or not in (working days)."""
-    if not is_working_day(run.org, run.day):
+    if not is_working_day(run.day, country=run.org.country):
         return 0
     staff = _active_staff(session, run.org)
     by_id = {u.id: u for u in staff}
@@ -199,7 +200,7 @@ def late_digest(session: Session, run: Day) -> int:
 
 def midday_check(session: Session, run: Day) -> int:
     """Ask each person with no clock-in and no leave by midday whether they are off."""
-    if not is_working_day(run.org, run.day):
+    if not is_working_day(run.day, country=run.org.country):
         return 0
     shifts = _shifts_on(session, run)
     away = _on_leave(session, run.org, run.day)
@@ -255,7 +256,7 @@ def approval_reminder(session: Session, run: Day) -> int:
         if employee is None:
             continue
         since = f"{request.created_at.astimezone(run.zone):%d %b %H:%M}"
-        summary = f"{employee.full_name}: {leave.describe_request(request)}"
+        summary = f"{employee.full_name}: {describe_request(request)}"
         approvers = leave.approvers(session, employee)
         for approver in approvers:
             text = say("approval_reminder", approver.language, since=since, request=summary)

@@ -7,7 +7,8 @@ next year count what the policy will give and the roll-over only makes it real.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -186,6 +187,152 @@ def _projected_carry(
     )
 
 
+@dataclass(frozen=True)
+class Ledger:
+    """The loaded records one balance view counts: one employee, one leave type, one year.
+
+    Loaded once, it can be counted again with a request being filed added to it: that
+    request cannot change the carry into its year (counted from the year before) nor what
+    next year's bookings rely on, so the figures after it need no second trip.
+    """
+
+    employee: User
+    leave_type: LeaveType
+    year: int
+    country: str
+    limited: bool
+    requests: tuple[LeaveRequest, ...]
+    entitled: Decimal = ZERO
+    carry: Carry = NO_CARRY
+    reserved: Decimal = ZERO
+
+    def view(self, as_of: date, *, adding: Sequence[LeaveRequest] = ()) -> BalanceView:
+        """The standing as of `as_of`, counting `adding` as well as the loaded requests."""
+        requests = [*self.requests, *adding]
+        lt, employee = self.leave_type, self.employee
+        if not self.limited:
+            return BalanceView(
+                employee_id=employee.id,
+                leave_type=lt.code,
+                name=lt.name,
+                year=self.year,
+                as_of=as_of,
+                taken=sum((r.days for r in requests if r.status is LeaveStatus.APPROVED), ZERO),
+                pending=sum((r.days for r in requests if r.status is LeaveStatus.PENDING), ZERO),
+                limited=False,
+                entitled=None,
+                accrued=None,
+                carried_over=None,
+                carried_over_usable=None,
+                carry_over_expires_on=None,
+                available=None,
+            )
+        figures = standing(
+            lt,
+            employee.hire_date,
+            self.entitled,
+            self.carry,
+            requests,
+            self.year,
+            as_of,
+            self.country,
+        )
+        available = figures.available
+        if self.reserved:
+            # This year's leave may not shrink the carry below what next year's booked leave
+            # was granted on: across both years nobody gets more days than the policy gives.
+            year_end = standing(
+                lt,
+                employee.hire_date,
+                self.entitled,
+                self.carry,
+                requests,
+                self.year,
+                date(self.year, 12, 31),
+                self.country,
+            )
+            available = min(available, max(year_end.available - self.reserved, ZERO))
+        return BalanceView(
+            employee_id=employee.id,
+            leave_type=lt.code,
+            name=lt.name,
+            year=self.year,
+            as_of=as_of,
+            taken=figures.taken,
+            pending=figures.pending,
+            limited=True,
+            entitled=self.entitled,
+            accrued=figures.accrued,
+            carried_over=self.carry.days,
+            carried_over_usable=figures.usable,
+            carry_over_expires_on=self.carry.expires if self.carry.days else None,
+            carry_over_projected=self.carry.projected,
+            reserved_for_next_year=self.reserved,
+            available=available,
+        )
+
+
+def load_ledger(
+    session: Session,
+    employee: User,
+    leave_type: LeaveType,
+    year: int,
+    country: str,
+    *,
+    balance: LeaveBalance | None,
+    today: date,
+    exclude_id: int | None = None,
+) -> Ledger:
+    """The records of the employee's `leave_type` in `year` as seen on `today`."""
+    projects = balance is not None and _projects(leave_type, employee, year, today, balance)
+    reserves = balance is not None and _reserves(leave_type, employee, year, today)
+    # Last year's or next year's requests come in the same query as this year's.
+    by_year = _open_requests(
+        session,
+        employee.id,
+        leave_type.id,
+        year - 1 if projects else year,
+        year + 1 if reserves else year,
+        exclude_id=exclude_id,
+    )
+    requests = tuple(by_year[year])
+    if balance is None:
+        return Ledger(employee, leave_type, year, country, limited=False, requests=requests)
+    carry = _carry_in(
+        session,
+        employee,
+        leave_type,
+        year,
+        balance,
+        country,
+        today,
+        previous=by_year.get(year - 1),
+    )
+    reserved = ZERO
+    booked = by_year.get(year + 1) if reserves else None
+    if booked:
+        following = get_or_create_balance(session, employee, leave_type, year + 1)
+        reserved = relied_on(
+            leave_type,
+            employee.hire_date,
+            Decimal(following.entitled_days),
+            booked,
+            year + 1,
+            country,
+        )
+    return Ledger(
+        employee,
+        leave_type,
+        year,
+        country,
+        limited=True,
+        requests=requests,
+        entitled=Decimal(balance.entitled_days),
+        carry=carry,
+        reserved=reserved,
+    )
+
+
 def balance_view(
     session: Session,
     employee: User,
@@ -199,94 +346,17 @@ def balance_view(
     exclude_id: int | None = None,
 ) -> BalanceView:
     """The employee's standing on one leave type in `year` as of `as_of`, seen on `today`."""
-    projects = balance is not None and _projects(leave_type, employee, year, today, balance)
-    reserves = balance is not None and _reserves(leave_type, employee, year, today)
-    # Last year's or next year's requests come in the same query as this year's.
-    by_year = _open_requests(
-        session,
-        employee.id,
-        leave_type.id,
-        year - 1 if projects else year,
-        year + 1 if reserves else year,
-        exclude_id=exclude_id,
-    )
-    requests = by_year[year]
-    if balance is None:
-        return BalanceView(
-            employee_id=employee.id,
-            leave_type=leave_type.code,
-            name=leave_type.name,
-            year=year,
-            as_of=as_of,
-            taken=sum((r.days for r in requests if r.status is LeaveStatus.APPROVED), ZERO),
-            pending=sum((r.days for r in requests if r.status is LeaveStatus.PENDING), ZERO),
-            limited=False,
-            entitled=None,
-            accrued=None,
-            carried_over=None,
-            carried_over_usable=None,
-            carry_over_expires_on=None,
-            available=None,
-        )
-    entitled = Decimal(balance.entitled_days)
-    carry = _carry_in(
+    ledger = load_ledger(
         session,
         employee,
         leave_type,
         year,
-        balance,
         country,
-        today,
-        previous=by_year.get(year - 1),
+        balance=balance,
+        today=today,
+        exclude_id=exclude_id,
     )
-    figures = standing(
-        leave_type, employee.hire_date, entitled, carry, requests, year, as_of, country
-    )
-    available = figures.available
-    reserved = ZERO
-    booked = by_year.get(year + 1) if reserves else None
-    if booked:
-        following = get_or_create_balance(session, employee, leave_type, year + 1)
-        reserved = relied_on(
-            leave_type,
-            employee.hire_date,
-            Decimal(following.entitled_days),
-            booked,
-            year + 1,
-            country,
-        )
-    if reserved:
-        # This year's leave may not shrink the carry below what next year's booked leave
-        # was granted on: across both years nobody gets more days than the policy gives.
-        year_end = standing(
-            leave_type,
-            employee.hire_date,
-            entitled,
-            carry,
-            requests,
-            year,
-            date(year, 12, 31),
-            country,
-        )
-        available = min(available, max(year_end.available - reserved, ZERO))
-    return BalanceView(
-        employee_id=employee.id,
-        leave_type=leave_type.code,
-        name=leave_type.name,
-        year=year,
-        as_of=as_of,
-        taken=figures.taken,
-        pending=figures.pending,
-        limited=True,
-        entitled=entitled,
-        accrued=figures.accrued,
-        carried_over=carry.days,
-        carried_over_usable=figures.usable,
-        carry_over_expires_on=carry.expires if carry.days else None,
-        carry_over_projected=carry.projected,
-        reserved_for_next_year=reserved,
-        available=available,
-    )
+    return ledger.view(as_of)
 
 
 def roll_over_year(session: Session, organization: Organization, *, from_year: int) -> int:

@@ -93,6 +93,8 @@ class LeaveBalance(OrgScoped, Base):
 
 class LeaveRequest(OrgScoped, Created, Base):
     __tablename__ = "leave_requests"
+    # Lets `available_after` below be a plain attribute rather than a column.
+    __allow_unmapped__ = True
 
     id: Mapped[IntPK]
     employee_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
@@ -114,6 +116,11 @@ class LeaveRequest(OrgScoped, Created, Base):
     decision_comment: Mapped[str | None] = mapped_column(String(1000))
 
     leave_type: Mapped[LeaveType] = relationship()
+
+    #: Not stored: the days of this type left once this request is counted, as of its
+    #: start date, set by the service that files it so the caller need not count again.
+    #: None for leave without a limit, and on requests loaded from the database.
+    available_after: Decimal | None = None
 
     __table_args__ = (
         CheckConstraint("end_date >= start_date", name="dates_in_order"),

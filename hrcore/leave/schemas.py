@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
@@ -38,3 +38,11 @@ class BalanceView(BaseModel):
     available: Decimal | None
     carry_over_projected: bool = False
     reserved_for_next_year: Decimal | None = None
+
+    @property
+    def carry_usable_until(self) -> date | None:
+        """The last day the carried-over days can be used, if they still count on `as_of`."""
+        expires = self.carry_over_expires_on
+        if not self.carried_over_usable or expires is None or self.as_of >= expires:
+            return None
+        return expires - timedelta(days=1)

@@ -15,10 +15,12 @@ from hrcore.audit import audited
 from hrcore.calendar import leave_days
 from hrcore.clock import local_today, now
 from hrcore.errors import Conflict, Forbidden, Invalid, NotFound
-from hrcore.leave.balances import OPEN, balance_view, get_or_create_balance
+from hrcore.leave.balances import OPEN, balance_view, get_or_create_balance, load_ledger
 from hrcore.leave.models import Accrual, LeaveBalance, LeaveRequest, LeaveStatus, LeaveType
 from hrcore.leave.rules import ZERO, is_unlimited
 from hrcore.leave.schemas import BalanceView
+from hrcore.leave.statutory import standard_types
+from hrcore.leave.texts import describe_request, not_enough, say
 from hrcore.notifications.service import notify
 from hrcore.people.models import Organization, User
 from hrcore.people.service import get_organization, hr_contacts, visible_employee
@@ -33,58 +35,16 @@ DECISIONS = ("approve", "reject")
 CODE_PATTERN = r"^[a-z][a-z0-9_]{1,31}$"
 MAX_CODE_LENGTH = 32
 _CODE = re.compile(CODE_PATTERN)
-_STATUS_TEXT = {
-    LeaveStatus.PENDING: "pending approval",
-    LeaveStatus.APPROVED: "approved",
-    LeaveStatus.REJECTED: "rejected",
-    LeaveStatus.CANCELLED: "cancelled",
-}
 
 
 # ---------------------------------------------------------------- leave types
 
 
-def _standard_types(organization: Organization) -> list[dict[str, Any]]:
-    """The statutory set: Kenya's numbers, or Tanzania's where they differ."""
-    tz = organization.country == "TZ"
-    upfront = {"accrual": Accrual.UPFRONT, "carry_over_cap": ZERO, "carry_over_expiry_months": 0}
-    return [
-        {
-            "code": "annual",
-            "name": "Annual leave",
-            "days_per_year": Decimal(organization.default_annual_leave_days),
-            "accrual": Accrual.MONTHLY,
-            "carry_over_cap": Decimal(5),
-            "carry_over_expiry_months": 3,
-        },
-        {"code": "sick", "name": "Sick leave", "days_per_year": Decimal(14), **upfront}
-        | {"requires_document": True},
-        # Both laws count maternity leave on the calendar: Kenya three months (90 days),
-        # Tanzania 84 days.
-        {
-            "code": "maternity",
-            "name": "Maternity leave",
-            "days_per_year": Decimal(84 if tz else 90),
-            "counts_calendar_days": True,
-        }
-        | upfront
-        | {"requires_document": True},
-        {"code": "paternity", "name": "Paternity leave", "days_per_year": Decimal(3 if tz else 14)}
-        | upfront,
-        # Tanzania's Employment and Labour Relations Act gives 4 days for a close family death
-        # or illness; Kenya sets no figure, so 5 days is our default there.
-        {
-            "code": "compassionate",
-            "name": "Compassionate leave",
-            "days_per_year": Decimal(4 if tz else 5),
-        }
-        | upfront,
-        {"code": "unpaid", "name": "Unpaid leave", "days_per_year": ZERO, "paid": False} | upfront,
-    ]
-
-
 def ensure_default_leave_types(session: Session, organization: Organization) -> list[LeaveType]:
-    """Create the standard leave types the organization lacks; return the whole standard set."""
+    """Create the standard leave types the organization lacks; return the whole standard set.
+
+    Their days are the law in force today (`hrcore.leave.statutory`).
+    """
     existing = {
         lt.code: lt
         for lt in session.scalars(
@@ -92,7 +52,9 @@ def ensure_default_leave_types(session: Session, organization: Organization) -> 
         )
     }
     result = []
-    for values in _standard_types(organization):
+    today = local_today(organization.timezone)
+    annual_days = organization.default_annual_leave_days
+    for values in standard_types(organization.country, today, annual_days=annual_days):
         # An existing type is kept as it is: the employer may have changed its numbers.
         leave_type = existing.get(values["code"])
         if leave_type is None:
@@ -121,10 +83,10 @@ def list_leave_types(session: Session, actor: Actor) -> list[LeaveType]:
     )
 
 
-def _check_days(value: Decimal, what: str, code: str) -> Decimal:
+def _check_days(value: Decimal, text: str, code: str) -> Decimal:
     value = Decimal(value)
     if value < 0 or value > 366 or (value * 2) % 1 != 0:
-        raise Invalid(f"{what} must be between 0 and 366 in half days.", code=code)
+        raise Invalid(say(text), code=code)
     return value
 
 
@@ -146,28 +108,25 @@ def create_leave_type(
     actor.require(Permission.LEAVE_MANAGE)
     code = code.strip().lower()
     if not _CODE.match(code):
-        raise Invalid(
-            "A leave type code is 2–32 lower-case letters, digits or underscores.",
-            code="invalid_code",
-        )
+        raise Invalid(say("invalid_code"), code="invalid_code")
     name = name.strip()
     if not name or len(name) > 100:
-        raise Invalid("A name of at most 100 characters is required.", code="name_required")
-    days = _check_days(Decimal(days_per_year), "Days per year", "invalid_days")
-    cap = _check_days(Decimal(carry_over_cap), "The carry-over cap", "invalid_carry_over")
+        raise Invalid(say("name_required"), code="name_required")
+    days = _check_days(Decimal(days_per_year), "days_per_year_range", "invalid_days")
+    cap = _check_days(Decimal(carry_over_cap), "carry_over_cap_range", "invalid_carry_over")
     if not 0 <= carry_over_expiry_months <= 24:
-        raise Invalid("Carried-over days expire after 0 to 24 months.", code="invalid_carry_over")
+        raise Invalid(say("carry_over_expiry_range"), code="invalid_carry_over")
     try:
         accrual = Accrual(accrual)
     except ValueError as exc:
-        raise Invalid("Accrual is 'monthly' or 'upfront'.", code="invalid_accrual") from exc
+        raise Invalid(say("invalid_accrual"), code="invalid_accrual") from exc
     taken = session.scalar(
         select(LeaveType.id).where(
             LeaveType.organization_id == actor.organization_id, LeaveType.code == code
         )
     )
     if taken is not None:
-        raise Conflict(f"A leave type with code {code!r} already exists.", code="leave_type_exists")
+        raise Conflict(say("leave_type_exists", code=code), code="leave_type_exists")
     leave_type = LeaveType(
         organization_id=actor.organization_id,
         code=code,
@@ -195,10 +154,8 @@ def _type_by_code(session: Session, actor: Actor, code: str) -> LeaveType:
     for leave_type in types:
         if leave_type.code == wanted:
             return leave_type
-    known = ", ".join(sorted(lt.code for lt in types)) or "none"
-    raise NotFound(
-        f"There is no leave type {code!r}. Known types: {known}.", code="leave_type_not_found"
-    )
+    known = ", ".join(sorted(lt.code for lt in types)) or say("no_leave_types")
+    raise NotFound(say("leave_type_not_found", code=code, known=known), code="leave_type_not_found")
 
 
 # ------------------------------------------------------------------ balances
@@ -224,14 +181,14 @@ def leave_balance(
     if year is None:
         year = as_of.year if as_of is not None else today.year
     if not 2000 <= year <= 2100:
-        raise Invalid("That year is out of range.", code="invalid_year")
+        raise Invalid(say("invalid_year"), code="invalid_year")
     if as_of is None:
         if year == today.year:
             as_of = today
         else:
             as_of = date(year, 12, 31) if year < today.year else date(year, 1, 1)
     elif as_of.year != year:
-        raise Invalid("The date must fall within the year asked for.", code="invalid_dates")
+        raise Invalid(say("as_of_outside_year"), code="invalid_dates")
     if leave_type is not None:
         types = [_type_by_code(session, actor, leave_type)]
     else:
@@ -251,12 +208,12 @@ def leave_balance(
 # ------------------------------------------------------------------ requests
 
 
-def _clean_text(value: str | None, what: str) -> str | None:
+def _clean_text(value: str | None, too_long: str) -> str | None:
     if value is None or not value.strip():
         return None
     value = value.strip()
     if len(value) > 1000:
-        raise Invalid(f"The {what} is longer than 1000 characters.", code="text_too_long")
+        raise Invalid(say(too_long), code="text_too_long")
     return value
 
 
@@ -291,105 +248,14 @@ def approvers(session: Session, employee: User) -> list[User]:
     return hr_contacts(session, employee.organization_id, exclude_id=employee.id)
 
 
-def _fmt_days(days: Decimal) -> str:
-    text = f"{Decimal(days):.1f}"
-    return text.removesuffix(".0")
-
-
-def _plural_days(days: Decimal, unit: str = "day") -> str:
-    return f"{_fmt_days(days)} {unit}{'' if days == 1 else 's'}"
-
-
-def _fmt_date(day: date) -> str:
-    return f"{day.day} {day:%b %Y}"
-
-
-def format_period(start: date, end: date) -> str:
-    """`1 Dec 2026`, `1–5 Dec 2026`, `28 Nov – 2 Dec 2026`."""
-    if start == end:
-        return _fmt_date(start)
-    if (start.year, start.month) == (end.year, end.month):
-        return f"{start.day}–{_fmt_date(end)}"
-    if start.year == end.year:
-        return f"{start.day} {start:%b} – {_fmt_date(end)}"
-    return f"{_fmt_date(start)} – {_fmt_date(end)}"
-
-
-def _unit(leave_type: LeaveType) -> str:
-    return "day" if leave_type.counts_calendar_days else "working day"
-
-
-def describe_request(request: LeaveRequest) -> str:
-    """`Annual leave 1–5 Dec 2026, 5 working days (pending approval)`."""
-    period = format_period(request.start_date, request.end_date)
-    if request.half_day:
-        period += " (half day)"
-    text = (
-        f"{request.leave_type.name} {period}, "
-        f"{_plural_days(request.days, _unit(request.leave_type))} ({_STATUS_TEXT[request.status]})"
-    )
-    if request.leave_type.requires_document and request.status is LeaveStatus.PENDING:
-        text += "; a supporting document (such as a medical certificate) is needed"
-    return text
-
-
-def _carry_last_day(view: BalanceView) -> date | None:
-    """The last day the view's carried-over days can be used, if they count as of its date."""
-    expires = view.carry_over_expires_on
-    if not view.carried_over_usable or expires is None or view.as_of >= expires:
-        return None
-    return expires - timedelta(days=1)
-
-
-def describe_balance(view: BalanceView) -> str:
-    """`Annual leave: 16 days available`."""
-    if not view.limited or view.available is None:
-        return f"{view.name}: no limit"
-    text = f"{view.name}: {_plural_days(view.available)} available"
-    if view.pending:
-        text += f" after {_plural_days(view.pending)} pending approval"
-    last_day = _carry_last_day(view)
-    if last_day is not None and view.carried_over_usable:
-        carried = _plural_days(view.carried_over_usable)
-        if view.carry_over_projected:
-            # Not written yet: it is what the previous year leaves unused, so say where from.
-            text += f"; {carried} carried over from {view.year - 1} must be used by "
-        else:
-            text += f"; {carried} carried over must be used by "
-        text += _fmt_date(last_day)
-    if view.reserved_for_next_year:
-        text += (
-            f"; {_plural_days(view.reserved_for_next_year)} kept back to carry over "
-            f"for leave booked in {view.year + 1}"
-        )
-    return text
-
-
 def _insufficient(view: BalanceView, leave_type: LeaveType, needed: Decimal) -> Conflict:
     available = view.available if view.available is not None else ZERO
-    figure = f"{_plural_days(available)} available"
-    if leave_type.accrual is Accrual.MONTHLY:
-        figure += f" by {view.as_of:%B %Y}"
     details: dict[str, Any] = {"available": float(available), "requested": float(needed)}
-    last_day = _carry_last_day(view)
-    if last_day is not None and view.carried_over_usable:
-        figure += (
-            f", including {_plural_days(view.carried_over_usable)} carried over from "
-            f"{view.year - 1}, usable until {_fmt_date(last_day)}"
-        )
+    if view.carry_usable_until is not None and view.carried_over_usable:
         details["carried_over"] = float(view.carried_over_usable)
     if view.reserved_for_next_year:
-        figure += (
-            f", keeping {_plural_days(view.reserved_for_next_year)} to carry over "
-            f"for leave booked in {view.year + 1}"
-        )
         details["reserved_for_next_year"] = float(view.reserved_for_next_year)
-    return Conflict(
-        f"Not enough {leave_type.name.lower()}: {figure}, "
-        f"but this needs {_plural_days(needed, 'working day')}.",
-        code="insufficient_balance",
-        **details,
-    )
+    return Conflict(not_enough(view, leave_type, needed), code="insufficient_balance", **details)
 
 
 @audited("leave.request", target_type="leave_request")
@@ -403,22 +269,22 @@ def request_leave(
     half_day: bool = False,
     reason: str | None = None,
 ) -> LeaveRequest:
-    """File a leave request for the acting employee; dates are inclusive."""
+    """File a leave request for the acting employee; dates are inclusive.
+
+    The request carries `available_after`, the balance of its type once it is counted.
+    """
     actor.require(Permission.LEAVE_REQUEST)
     org = get_organization(session, actor)
     lt = _type_by_code(session, actor, leave_type)
     if end_date < start_date:
-        raise Invalid("The end date is before the start date.", code="invalid_dates")
+        raise Invalid(say("end_before_start"), code="invalid_dates")
     if half_day and start_date != end_date:
-        raise Invalid("A half day must start and end on the same date.", code="invalid_half_day")
+        raise Invalid(say("half_day_one_date"), code="invalid_half_day")
     # Calendar-day leave (maternity) runs across the new year and is charged to the year
     # it starts in; working-day leave is split by the employee so each year's balance holds.
     if start_date.year != end_date.year and not lt.counts_calendar_days:
         raise Invalid(
-            "Leave cannot span two calendar years because each year has its own balance: "
-            f"please make one request up to 31 Dec {start_date.year} "
-            f"and another from 1 Jan {end_date.year}.",
-            code="spans_years",
+            say("spans_years", first=start_date.year, second=end_date.year), code="spans_years"
         )
     days = leave_days(
         start_date,
@@ -428,20 +294,13 @@ def request_leave(
         calendar_days=lt.counts_calendar_days,
     )
     if days == 0:
-        raise Invalid(
-            "Those dates are all weekends or public holidays: no working days to take.",
-            code="no_working_days",
-        )
+        raise Invalid(say("no_working_days"), code="no_working_days")
     today = local_today(org.timezone)
     backdate = SICK_BACKDATE_DAYS if lt.code == SICK else 0
     if start_date < today - timedelta(days=backdate):
-        allowed = (
-            f"sick leave can start up to {SICK_BACKDATE_DAYS} days back"
-            if backdate
-            else "leave cannot start before today"
-        )
-        raise Invalid(f"That start date is in the past: {allowed}.", code="date_in_past")
-    reason = _clean_text(reason, "reason")
+        text = say("past_sick", days=backdate) if backdate else say("past")
+        raise Invalid(text, code="date_in_past")
+    reason = _clean_text(reason, "reason_too_long")
 
     employee, balance = _lock_employee_balance(session, actor.user_id, lt, start_date.year)
     clash = session.scalars(
@@ -457,22 +316,17 @@ def request_leave(
     ).first()
     if clash is not None:
         raise Conflict(
-            f"You already have {describe_request(clash)} overlapping those dates.",
+            say("overlapping", request=describe_request(clash)),
             code="overlapping_request",
             request_id=clash.id,
         )
+    ledger = None
     if balance is not None:
-        # Monthly accrual: what will have been earned by the month the leave starts.
-        view = balance_view(
-            session,
-            employee,
-            lt,
-            start_date.year,
-            start_date,
-            org.country,
-            balance=balance,
-            today=today,
+        ledger = load_ledger(
+            session, employee, lt, start_date.year, org.country, balance=balance, today=today
         )
+        # Monthly accrual: what will have been earned by the month the leave starts.
+        view = ledger.view(start_date)
         if view.available is None or days > view.available:
             raise _insufficient(view, lt, days)
 
@@ -490,7 +344,13 @@ def request_leave(
     )
     session.add(request)
     session.flush()
-    text = f"{employee.full_name} asked for {describe_request(request)}. Request #{request.id}."
+    if ledger is not None:
+        # Counted again rather than subtracted: with carried-over days that lapse, or days
+        # kept back for next year, the new request can change more than its own days.
+        request.available_after = ledger.view(start_date, adding=[request]).available
+    text = say(
+        "requested", name=employee.full_name, request=describe_request(request), id=request.id
+    )
     for approver in approvers(session, employee):
         notify(session, approver, kind="leave.requested", text=text)
     session.flush()
@@ -509,23 +369,18 @@ def approve_leave(
     """Approve or reject a pending request of a direct report (or anyone, for hr and admin)."""
     actor.require(Permission.LEAVE_APPROVE)
     if decision not in DECISIONS:
-        raise Invalid("The decision is 'approve' or 'reject'.", code="invalid_decision")
+        raise Invalid(say("invalid_decision"), code="invalid_decision")
     request = get_for_org(session, actor, LeaveRequest, request_id, what="leave request", lock=True)
     if request.employee_id == actor.user_id:
-        raise Forbidden("Nobody may decide their own leave request.", code="own_request")
+        raise Forbidden(say("own_request"), code="own_request")
     employee = get_for_org(session, actor, User, request.employee_id, what="employee")
     if actor.scope is not Scope.ORGANIZATION and employee.reports_to_id != actor.user_id:
-        raise Forbidden(
-            "You may only decide leave for people who report to you.", code="not_your_team"
-        )
+        raise Forbidden(say("not_your_team"), code="not_your_team")
     if request.status is not LeaveStatus.PENDING:
-        raise Conflict(
-            f"This request is already {request.status}; only pending requests can be decided.",
-            code="not_pending",
-        )
-    comment = _clean_text(comment, "comment")
+        raise Conflict(say("not_pending_decide", status=request.status), code="not_pending")
+    comment = _clean_text(comment, "comment_too_long")
     if decision == "reject" and comment is None:
-        raise Invalid("Please give a reason when rejecting leave.", code="comment_required")
+        raise Invalid(say("comment_required"), code="comment_required")
     if decision == "approve":
         lt = request.leave_type
         _, balance = _lock_employee_balance(session, employee.id, lt, request.start_date.year)
@@ -552,10 +407,12 @@ def approve_leave(
     request.decision_comment = comment
     session.flush()
     decider = session.get(User, actor.user_id)
-    by = f" by {decider.full_name}" if decider is not None else ""
-    text = f"Your {describe_request(request)}{by}."
+    if decider is not None:
+        text = say("decided_by", request=describe_request(request), name=decider.full_name)
+    else:
+        text = say("decided", request=describe_request(request))
     if comment:
-        text += f" Comment: {comment}"
+        text += say("decision_comment", comment=comment)
     notify(session, employee, kind=f"leave.{request.status}", text=text)
     session.flush()
     return request
@@ -569,27 +426,21 @@ def cancel_leave(
     actor.require(Permission.LEAVE_REQUEST)
     request = get_for_org(session, actor, LeaveRequest, request_id, what="leave request", lock=True)
     if request.employee_id != actor.user_id:
-        raise Forbidden("You may only cancel your own leave requests.", code="not_your_request")
+        raise Forbidden(say("not_your_request"), code="not_your_request")
     if request.status is not LeaveStatus.PENDING:
-        hint = (
-            " To change approved leave, ask your supervisor or hr."
-            if request.status is LeaveStatus.APPROVED
-            else ""
-        )
-        raise Conflict(
-            f"This request is already {request.status}; only pending requests can be cancelled."
-            + hint,
-            code="not_pending",
-        )
+        text = say("not_pending_cancel", status=request.status)
+        if request.status is LeaveStatus.APPROVED:
+            text += say("ask_to_change_approved")
+        raise Conflict(text, code="not_pending")
     request.status = LeaveStatus.CANCELLED
     # The employee's withdrawal is recorded like a decision: who, when and why.
     request.decided_by_id = actor.user_id
     request.decided_at = now()
-    request.decision_comment = _clean_text(reason, "reason")
+    request.decision_comment = _clean_text(reason, "reason_too_long")
     session.flush()
     employee = get_for_org(session, actor, User, actor.user_id, what="employee")
-    text = (
-        f"{employee.full_name} withdrew their request #{request.id}: {describe_request(request)}."
+    text = say(
+        "withdrawn", name=employee.full_name, id=request.id, request=describe_request(request)
     )
     for approver in approvers(session, employee):
         notify(session, approver, kind="leave.cancelled", text=text)
@@ -616,7 +467,7 @@ def list_leave_requests(
         except ValueError as exc:
             known = ", ".join(s.value for s in LeaveStatus)
             raise Invalid(
-                f"Unknown status {status!r}: use {known}.", code="invalid_status"
+                say("invalid_status", status=status, known=known), code="invalid_status"
             ) from exc
     if employee_id is not None:
         query = query.where(
