@@ -14,7 +14,7 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage, ToolMessage
 
 from assistant.adapter import INTERNAL_ERROR
-from assistant.catalog import LANGUAGES, in_every_language, say
+from assistant.catalog import in_every_language, say
 from assistant.language import confirmation_answer
 from assistant.offline.wording import word_preview
 from assistant.prompt import REJECT_MOVED_ON, REJECT_NO, REJECT_PREVIEW
@@ -30,7 +30,7 @@ CONFIRM = in_every_language("confirm")
 #: The question and its two answers, for channels that show buttons or menu options.
 CONFIRM_CHOICES = {
     language: (say("confirm_question", language), say("yes", language), say("no", language))
-    for language in LANGUAGES
+    for language in CONFIRM
 }
 MOVED_ON_NOTE = in_every_language("moved_on")
 #: How often a step's failing calls are handed back to the model to amend.
