@@ -110,12 +110,11 @@ class Menu:
         """A new session's state: the home screen (or the end, while phone access is locked)."""
         org = session.get(Organization, actor.organization_id)
         assert org is not None
-        names = user.full_name.split()
         state: dict[str, Any] = {
             "at": HOME,
             "page": 0,
             "lang": language(user.language),
-            "name": self.layout.clean(names[0] if names else ""),
+            "name": self.layout.clean(people.first_name(user.full_name)),
             "place": {
                 "timezone": org.timezone,
                 "currency": org.currency,

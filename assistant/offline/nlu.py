@@ -48,6 +48,7 @@ from assistant.offline.slots import (
 )
 from assistant.offline.text import has_any, normalize, tokens
 from hrcore.dates import day_month
+from hrcore.people.service import first_name
 
 #: At or above: act (a tool that writes still gets the tools' own confirmation if it has one).
 SURE = 0.55
@@ -1491,7 +1492,7 @@ def _others_data(ctx: Ctx) -> Understood:
 
 def _simple(key: str) -> Callable[[Ctx], Understood]:
     def handle(ctx: Ctx) -> Understood:
-        return Reply(key, {"name": (ctx.conv.user_name or "").split(" ")[0]})
+        return Reply(key, {"name": first_name(ctx.conv.user_name or "")})
 
     return handle
 
