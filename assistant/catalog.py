@@ -280,6 +280,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "sw": "(Umeandika nenosiri au PIN: sikuihifadhi. Hakuna atakayekuuliza hapa; kama mtu "
         "ameiona, ibadilishe.)",
     },
+    # Two sentences on purpose: "unavailable" when the turn broke and what it did is not
+    # known; "unreachable" when the model failed and the turn was undone, so it can say
+    # that nothing was done.
+    "unavailable": {
+        "en": "The assistant is not available right now. Please send your message again in a "
+        "moment.",
+        "sw": "Msaidizi hapatikani kwa sasa. Tafadhali tuma ujumbe wako tena baada ya muda mfupi.",
+    },
     "unreachable": {
         "en": "The assistant is not available right now, so nothing was done. Please send your "
         "message again in a moment.",
@@ -293,6 +301,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "tena baada ya muda mfupi.",
     },
 }
+
+
+def in_every_language(key: str) -> dict[str, str]:
+    """The sentence `key` by language, for a caller that picks the language later."""
+    return dict(TEXTS[key])
 
 
 def say(key: str, language: str, **params: Any) -> str:

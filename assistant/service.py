@@ -1,10 +1,15 @@
-"""The `Assistant`: one chat turn for an actor, with memory, confirmations and citations."""
+"""The `Assistant`: one chat turn for an actor, with memory, confirmations and citations.
+
+This is the entry point channels and the API call, and the turn loop itself: one
+conversation at a time, the agent run, and what is said when the model fails. What waits
+for a yes is `assistant.confirmations`; what is kept of the conversation and read back
+from it is `assistant.transcript`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import threading
 import weakref
@@ -13,72 +18,34 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TypeVar
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command, StateSnapshot
+from langgraph.types import Command
 
-from assistant.adapter import INTERNAL_ERROR, tools_for_actor
+from assistant import confirmations, transcript
+from assistant.adapter import tools_for_actor
 from assistant.agent import ModelUnavailable, build_agent
-from assistant.catalog import say
+from assistant.catalog import in_every_language
+from assistant.confirmations import PendingAction
 from assistant.context import AssistantContext
 from assistant.language import confirmation_answer, detect_language
 from assistant.memory import MAX_MESSAGES, ReadOnceSaver, async_checkpointer, turn_reads
-from assistant.offline.wording import word_preview
-from assistant.prompt import REJECT_MOVED_ON, REJECT_NO, REJECT_PREVIEW
 from assistant.redact import redact
+from assistant.transcript import DEFAULT_CONVERSATION, Citation, State
 from hrcore.actor import Actor, Role
 from hrcore.config import get_settings
 from hrcore.db import advisory_lock, unit_of_work
-from hrcore.errors import HRError, NotFound
 from hrcore.people.service import get_speaker, set_language
-from tools.registry import get_tool, preview_tool
 
 log = logging.getLogger(__name__)
 
-#: The conversation a channel continues when it names none: one thread per (channel, user).
-DEFAULT_CONVERSATION = "main"
-
-
-def _both_languages(key: str) -> dict[str, str]:
-    return {language: say(key, language) for language in ("en", "sw")}
-
-
-UNREACHABLE = _both_languages("unreachable")
-UNREACHABLE_AFTER = _both_languages("unreachable_after")
-CONFIRM = _both_languages("confirm")
-#: The question and its two answers, for channels that show buttons or menu options.
-CONFIRM_CHOICES = {
-    language: (say("confirm_question", language), say("yes", language), say("no", language))
-    for language in ("en", "sw")
-}
-MOVED_ON_NOTE = _both_languages("moved_on")
-SECRET_NOTE = _both_languages("secret_removed")
-MAX_PREVIEW_ROUNDS = 3
+UNREACHABLE = in_every_language("unreachable")
+UNREACHABLE_AFTER = in_every_language("unreachable_after")
 #: Write the checkpoint once per run (at its end or at an interrupt), not after every
 #: step: a turn's steps are not worth resuming half-way, and it saves round-trips.
 DURABILITY: Literal["sync", "async", "exit"] = "exit"
-
-
-@dataclass
-class Citation:
-    number: int
-    document_title: str
-    heading_path: list[str]
-    quote: str
-
-
-@dataclass
-class PendingAction:
-    """An action waiting for the user's yes, as data every channel can render its own way."""
-
-    tool: str
-    args: dict[str, Any]
-    summary: str
-    question: str = "Confirm?"
-    yes: str = "Yes"
-    no: str = "No"
 
 
 @dataclass
@@ -97,66 +64,9 @@ class TurnResult:
         return asdict(self)
 
 
-@dataclass
-class _Preview:
-    tool: str
-    args: dict[str, Any]
-    summary: str | None
-    error: HRError | None
-    data: dict[str, Any] | None = None
-
-
 Sink = Callable[[dict[str, Any]], None]
 _A = TypeVar("_A")
 _B = TypeVar("_B")
-
-#: The channel LangGraph keeps a run's interrupts in (pending writes, stream updates).
-_INTERRUPT = "__interrupt__"
-
-
-@dataclass
-class _State:
-    """What a turn needs of the conversation: its messages and what waits for a yes."""
-
-    messages: list[AnyMessage]
-    #: LangGraph `Interrupt`s; their `value` holds the HITL `action_requests`.
-    interrupts: list[Any]
-    #: The checkpoint's own config (a restore point) when read from the checkpointer.
-    config: RunnableConfig | None = None
-
-
-async def _read_state(
-    agent: CompiledStateGraph[Any, Any, Any, Any],
-    saver: BaseCheckpointSaver,
-    config: RunnableConfig,
-) -> _State:
-    """The thread's latest checkpoint in one read, without building a full state snapshot."""
-    if isinstance(saver, ReadOnceSaver):
-        saved = await saver.read_latest(config)
-    else:
-        saved = await saver.aget_tuple(config)
-    if saved is None:
-        return _State(messages=[], interrupts=[])
-    interrupts: list[Any] = []
-    for _task, channel, value in saved.pending_writes or []:
-        if channel == _INTERRUPT:
-            interrupts.extend(value if isinstance(value, list | tuple) else [value])
-        else:
-            # Writes a failed run left behind belong in the state: let LangGraph apply them.
-            return _snapshot_state(await agent.aget_state(config))
-    return _State(
-        messages=list(saved.checkpoint["channel_values"].get("messages") or []),
-        interrupts=interrupts,
-        config=saved.config.copy(),
-    )
-
-
-def _snapshot_state(snapshot: StateSnapshot) -> _State:
-    return _State(
-        messages=list(snapshot.values.get("messages") or []),
-        interrupts=list(snapshot.interrupts),
-        config=snapshot.config.copy(),
-    )
 
 
 async def _both(first: Awaitable[_A], second: Awaitable[_B]) -> tuple[_A, _B]:
@@ -181,7 +91,7 @@ class _Turn:
     agent: CompiledStateGraph[Any, Any, Any, Any]
     config: RunnableConfig
     sink: Sink | None
-    state: _State
+    state: State
     rejected_ids: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
     streamed: str = ""
@@ -253,9 +163,13 @@ class Assistant:
         checks a pressed button against this before it answers for the user.
         """
         saver, agent = await self._agent_for(actor)
-        thread_id = _thread_id(actor, conversation_id)
-        state = await _read_state(agent, saver, {"configurable": {"thread_id": thread_id}})
-        return [(r["name"], dict(r.get("args") or {})) for r in _action_requests(state)]
+        thread_id = transcript.thread_id(actor, conversation_id)
+        state = await transcript.read_state(
+            agent, saver, {"configurable": {"thread_id": thread_id}}
+        )
+        return [
+            (r["name"], dict(r.get("args") or {})) for r in confirmations.action_requests(state)
+        ]
 
     # ------------------------------------------------------------------ the turn
 
@@ -265,7 +179,7 @@ class Assistant:
         conversation_id = conversation_id or DEFAULT_CONVERSATION
         # Before anything keeps or reads it: the memory and the model never see a secret.
         message, had_secret = redact(message)
-        thread_id = _thread_id(actor, conversation_id)
+        thread_id = transcript.thread_id(actor, conversation_id)
         lock = self._locks.get(thread_id)
         if lock is None:
             lock = self._locks.setdefault(thread_id, asyncio.Lock())
@@ -291,35 +205,36 @@ class Assistant:
         config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
         # The user's facts and the conversation come from two connections: read both at once.
         ctx, before = await _both(
-            asyncio.to_thread(_load_context, actor, message), _read_state(agent, saver, config)
+            asyncio.to_thread(_load_context, actor, message),
+            transcript.read_state(agent, saver, config),
         )
         turn = _Turn(actor=actor, ctx=ctx, agent=agent, config=config, sink=sink, state=before)
         if secret_removed:
-            turn.notes.append(SECRET_NOTE[ctx.language])
+            turn.notes.append(transcript.SECRET_NOTE[ctx.language])
         seen = {m.id for m in before.messages}
         restore_point = before
         pending: PendingAction | None = None
         dropped: list[dict[str, Any]] = []
         try:
             if before.interrupts:
-                answer = confirmation_answer(message)
-                if answer is True:
-                    await self._resume(turn, before, approve=True)
-                elif answer is False:
-                    await self._resume(turn, before, approve=False, reason=REJECT_NO)
-                else:
-                    dropped = _action_requests(before)
-                    await self._resume(turn, before, approve=False, reason=REJECT_MOVED_ON)
-                    restore_point = await _read_state(agent, saver, config)
+                answer = confirmations.answer_of(message)
+                await self._resume(turn, before, answer)
+                if answer == "other":
+                    dropped = confirmations.action_requests(before)
+                    restore_point = await transcript.read_state(agent, saver, config)
                     await self._drive(turn, {"messages": [HumanMessage(message)]})
             else:
                 await self._drive(turn, {"messages": [HumanMessage(message)]})
             pending = await self._settle_interrupts(turn)
-            if dropped and not (pending and pending.tool in {r["name"] for r in dropped}):
-                # Neither a yes nor a no, and the action is not asked again (amended or
-                # repeated): it was dropped, and the person should know.
-                turn.notes.append(MOVED_ON_NOTE[ctx.language])
-            if pending is None and not turn.notes and _said_nothing(turn.state.messages, seen):
+            if confirmations.was_dropped(dropped, pending):
+                # Neither a yes nor a no, and the action is not asked again: the person
+                # should know it was dropped.
+                turn.notes.append(confirmations.MOVED_ON_NOTE[ctx.language])
+            if (
+                pending is None
+                and not turn.notes
+                and transcript.said_nothing(turn.state.messages, seen)
+            ):
                 # A model that ends the turn without a word is as good as unreachable: the
                 # person is told so rather than shown an empty answer.
                 raise ModelUnavailable("empty answer")
@@ -343,52 +258,34 @@ class Assistant:
             cached = self._agents[key] = (saver, wrapped, agent)
         return cached[1], cached[2]
 
-    async def _resume(self, turn: _Turn, state: _State, *, approve: bool, reason: str = "") -> None:
-        requests = _action_requests(state)
-        if not approve:
-            turn.rejected_ids |= _pending_call_ids(state)
-        decision: dict[str, Any] = (
-            {"type": "approve"} if approve else {"type": "reject", "message": reason}
+    async def _resume(self, turn: _Turn, state: State, answer: confirmations.Answer) -> None:
+        count = len(confirmations.action_requests(state))
+        if answer != "yes":
+            turn.rejected_ids |= confirmations.pending_call_ids(state)
+        await self._drive(
+            turn, Command(resume={"decisions": confirmations.decisions(answer, count)})
         )
-        await self._drive(turn, Command(resume={"decisions": [decision] * len(requests)}))
 
     async def _settle_interrupts(self, turn: _Turn) -> PendingAction | None:
         """Preview what waits for a yes; refuse at once what would fail anyway."""
-        for round_ in range(MAX_PREVIEW_ROUNDS):
+        rounds = confirmations.MAX_PREVIEW_ROUNDS
+        for round_ in range(rounds):
             # The state the last run ended in: no need to read it back from the database.
             state = turn.state
-            requests = _action_requests(state)
+            requests = confirmations.action_requests(state)
             if not requests:
                 return None
-            previews = await asyncio.to_thread(_preview_all, turn.actor, requests)
+            previews = await asyncio.to_thread(confirmations.preview_all, turn.actor, requests)
             failed = [p for p in previews if p.error is not None]
-            if failed and round_ < MAX_PREVIEW_ROUNDS - 1:
-                turn.rejected_ids |= _pending_call_ids(state)
-                decisions = [
-                    {
-                        "type": "reject",
-                        "message": REJECT_PREVIEW.format(message=p.error.message, code=p.error.code)
-                        if p.error
-                        else "Not carried out, because another action in the same step failed.",
-                    }
-                    for p in previews
-                ]
-                await self._drive(turn, Command(resume={"decisions": decisions}))
+            if failed and round_ < rounds - 1:
+                turn.rejected_ids |= confirmations.pending_call_ids(state)
+                refused = confirmations.refusals(previews)
+                await self._drive(turn, Command(resume={"decisions": refused}))
                 continue
-            summaries = [_pending_text(p, turn.ctx.language) for p in previews]
-            first = previews[0]
             if turn.sink is not None:
                 for p in previews:
                     turn.sink({"type": "tool", "name": p.tool, "status": "pending"})
-            question, yes, no = CONFIRM_CHOICES[turn.ctx.language]
-            return PendingAction(
-                tool=first.tool,
-                args=first.args,
-                summary="\n".join(summaries),
-                question=question,
-                yes=yes,
-                no=no,
-            )
+            return confirmations.pending_action(previews, turn.ctx.language)
         return None
 
     async def _drive(self, turn: _Turn, graph_input: Any) -> None:
@@ -404,7 +301,7 @@ class Assistant:
                 graph_input, turn.config, context=turn.ctx, durability=DURABILITY
             )
             if isinstance(values, dict):
-                interrupts = list(values.get(_INTERRUPT) or [])
+                interrupts = list(values.get(transcript.INTERRUPT) or [])
         else:
             async for mode, chunk in turn.agent.astream(
                 graph_input,
@@ -418,12 +315,12 @@ class Assistant:
                 elif mode == "messages":
                     self._stream_token(turn, chunk)
                 elif mode == "updates" and isinstance(chunk, dict):
-                    interrupts.extend(chunk.get(_INTERRUPT) or [])
+                    interrupts.extend(chunk.get(transcript.INTERRUPT) or [])
                     self._stream_tool_results(turn, chunk)
         if isinstance(values, dict) and isinstance(values.get("messages"), list):
-            turn.state = _State(messages=list(values["messages"]), interrupts=interrupts)
+            turn.state = State(messages=list(values["messages"]), interrupts=interrupts)
         else:
-            turn.state = _snapshot_state(await turn.agent.aget_state(turn.config))
+            turn.state = transcript.snapshot_state(await turn.agent.aget_state(turn.config))
 
     @staticmethod
     def _stream_token(turn: _Turn, chunk: Any) -> None:
@@ -447,7 +344,7 @@ class Assistant:
             if node != "tools":
                 continue
             for update_part in update if isinstance(update, list) else [update]:
-                for msg in _messages_of(update_part):
+                for msg in transcript.messages_of(update_part):
                     if isinstance(msg, ToolMessage):
                         status = "ok" if msg.status == "success" else "error"
                         turn.sink({"type": "tool", "name": msg.name, "status": status})
@@ -457,22 +354,17 @@ class Assistant:
         turn: _Turn,
         saver: BaseCheckpointSaver,
         thread_id: str,
-        restore_point: _State,
+        restore_point: State,
         conversation_id: str,
     ) -> TurnResult:
         # Rare, so the full snapshot: it applies what the failed run left as pending writes.
-        state = _snapshot_state(await turn.agent.aget_state(turn.config))
+        state = transcript.snapshot_state(await turn.agent.aget_state(turn.config))
         seen = {m.id for m in restore_point.messages}
-        new = [m for m in state.messages if m.id not in seen]
-        done = [
-            m
-            for m in new
-            if isinstance(m, ToolMessage) and m.status == "success" and _changes_state(m.name)
-        ]
+        done = transcript.done_actions([m for m in state.messages if m.id not in seen])
         lang = turn.ctx.language
         if done:
             # Something already happened: keep the record of it and say what it was.
-            summaries = " ".join(_summary_of(m) for m in done)
+            summaries = " ".join(transcript.summary_of(m) for m in done)
             reply = UNREACHABLE_AFTER[lang].format(done=summaries)
         else:
             reply = UNREACHABLE[lang]
@@ -484,7 +376,7 @@ class Assistant:
         return result
 
     async def _restore(
-        self, turn: _Turn, saver: BaseCheckpointSaver, thread_id: str, point: _State
+        self, turn: _Turn, saver: BaseCheckpointSaver, thread_id: str, point: State
     ) -> None:
         """Put the thread back as it was before the failed run, so a retry starts clean."""
         try:
@@ -498,18 +390,18 @@ class Assistant:
     def _result(
         self,
         turn: _Turn,
-        state: _State,
+        state: State,
         seen: set[str | None],
         pending: PendingAction | None,
         conversation_id: str,
     ) -> TurnResult:
         messages = state.messages
         new_ids = {m.id for m in messages if m.id not in seen}
-        calls = _tool_calls(messages, new_ids, turn.rejected_ids)
-        citations = _citations(m for m in messages if m.id in new_ids)
+        calls = transcript.tool_calls(messages, new_ids, turn.rejected_ids)
+        cited = transcript.citations(m for m in messages if m.id in new_ids)
         streamed_part = ""
         if pending is not None:
-            reply = streamed_part = f"{pending.summary}\n{CONFIRM[turn.ctx.language]}"
+            reply = streamed_part = confirmations.confirmation_text(pending, turn.ctx.language)
             said = [  # what the model said alongside the call now waiting (an answer first)
                 m.text
                 for m in messages
@@ -533,26 +425,13 @@ class Assistant:
             reply=reply,
             conversation_id=conversation_id,
             pending_confirmation=pending,
-            citations=citations,
+            citations=cited,
             tool_calls=calls,
             language=turn.ctx.language,
         )
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-def _said_nothing(messages: list[AnyMessage], seen: set[str | None]) -> bool:
-    """Whether the turn's last answer from the model has neither words nor tool calls."""
-    last = next(
-        (m for m in reversed(messages) if isinstance(m, AIMessage) and m.id not in seen), None
-    )
-    return last is not None and not last.tool_calls and not last.text.strip()
-
-
-def _thread_id(actor: Actor, conversation_id: str | None) -> str:
-    """The checkpointer thread of one conversation: per channel, person and conversation."""
-    return f"{actor.channel}:{actor.user_id}:{conversation_id or DEFAULT_CONVERSATION}"
 
 
 @contextlib.asynccontextmanager
@@ -583,147 +462,6 @@ def _load_context(actor: Actor, message: str) -> AssistantContext:
             timezone=speaker.timezone,
             language=language,
         )
-
-
-def _action_requests(state: _State) -> list[dict[str, Any]]:
-    requests: list[dict[str, Any]] = []
-    for interrupt in state.interrupts:
-        value = interrupt.value
-        if isinstance(value, dict):
-            requests.extend(value.get("action_requests", []))
-    return requests
-
-
-def _pending_text(preview: _Preview, language: str) -> str:
-    """The pending action in the user's language (the tool summaries are English)."""
-    if preview.data is not None and (worded := word_preview(preview.tool, preview.data, language)):
-        return worded
-    if preview.summary is not None:
-        return preview.summary
-    return preview.error.message if preview.error else ""
-
-
-def _pending_call_ids(state: _State) -> set[str]:
-    """Ids of the last AI message's tool calls that have no result yet."""
-    messages = state.messages
-    answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
-    last_ai = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
-    if last_ai is None:
-        return set()
-    return {c["id"] for c in last_ai.tool_calls if c["id"] and c["id"] not in answered}
-
-
-def _preview_all(actor: Actor, requests: list[dict[str, Any]]) -> list[_Preview]:
-    previews = []
-    for request in requests:
-        name, args = request["name"], dict(request.get("args") or {})
-        try:
-            with unit_of_work(actor) as session:
-                result = preview_tool(session, actor, name, args)
-            previews.append(
-                _Preview(name, args, result.summary, None, result.model_dump(mode="json"))
-            )
-        except HRError as exc:
-            previews.append(_Preview(name, args, None, exc))
-        except Exception:
-            log.exception("preview of %s failed", name)
-            error = HRError(INTERNAL_ERROR["message"], code=INTERNAL_ERROR["code"])
-            previews.append(_Preview(name, args, None, error))
-    return previews
-
-
-def _messages_of(update: Any) -> list[Any]:
-    if isinstance(update, dict):
-        return list(update.get("messages", []))
-    if isinstance(update, Command) and isinstance(update.update, dict):
-        return list(update.update.get("messages", []))
-    return []
-
-
-def _payload(message: ToolMessage) -> dict[str, Any] | None:
-    try:
-        data = json.loads(message.text)
-    except (TypeError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _summary_of(message: ToolMessage) -> str:
-    data = _payload(message) or {}
-    return str(data.get("summary") or message.name or "")
-
-
-def _changes_state(name: str | None) -> bool:
-    try:
-        return get_tool(name or "").changes_state
-    except NotFound:
-        return False
-
-
-def _tool_calls(
-    messages: list[AnyMessage], new_ids: set[str | None], rejected: set[str]
-) -> list[dict[str, Any]]:
-    """The tool calls this turn made or settled, in order, with their outcome."""
-    results = {m.tool_call_id: m for m in messages if isinstance(m, ToolMessage)}
-    calls = []
-    for message in messages:
-        if not isinstance(message, AIMessage):
-            continue
-        for call in message.tool_calls:
-            result = results.get(call.get("id") or "")
-            if message.id not in new_ids and (result is None or result.id not in new_ids):
-                continue
-            if result is None:
-                status, payload = "pending", None
-            elif call.get("id") in rejected:
-                status, payload = "rejected", None
-            else:
-                status = "ok" if result.status == "success" else "error"
-                payload = _payload(result)
-                if payload is None and status == "error":
-                    payload = {"error": {"code": "tool_refused", "message": result.text}}
-            calls.append(
-                {"name": call["name"], "args": call["args"], "status": status, "result": payload}
-            )
-    return calls
-
-
-def _citations(messages: Any) -> list[Citation]:
-    """Citations of the turn's last successful policy search, with their quotes."""
-    found: list[Citation] = []
-    for message in messages:
-        if not (
-            isinstance(message, ToolMessage)
-            and message.name == "search_policy"
-            and message.status == "success"
-        ):
-            continue
-        data = _payload(message) or {}
-        results = data.get("results") or []
-        found = []
-        for cite in data.get("citations") or []:
-            number = int(cite.get("number", 0))
-            quote = _quote_for(cite, results, number)
-            found.append(
-                Citation(
-                    number=number,
-                    document_title=str(cite.get("document_title", "")),
-                    heading_path=list(cite.get("heading_path") or []),
-                    quote=quote,
-                )
-            )
-    return found
-
-
-def _quote_for(cite: dict[str, Any], results: list[dict[str, Any]], number: int) -> str:
-    for passage in results:
-        if passage.get("document_title") == cite.get("document_title") and passage.get(
-            "heading_path"
-        ) == cite.get("heading_path"):
-            return str(passage.get("quote", ""))
-    if 1 <= number <= len(results):
-        return str(results[number - 1].get("quote", ""))
-    return ""
 
 
 _assistant: Assistant | None = None

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from channels.menu_input import bounds, last_day, own_values, parse_day, typed_number
 from channels.menu_layout import Layout, Nav
-from channels.menu_text import Place, day_label, fill, language, refusal, say
+from channels.menu_text import Place, fill, language, refusal, say
 from channels.messages import Reply
-from hrcore import clock
+from hrcore import clock, dates
 from hrcore.actor import Actor, Channel
 from hrcore.errors import HRError
 from hrcore.keys import menu_input_key
@@ -110,12 +110,11 @@ class Menu:
         """A new session's state: the home screen (or the end, while phone access is locked)."""
         org = session.get(Organization, actor.organization_id)
         assert org is not None
-        names = user.full_name.split()
         state: dict[str, Any] = {
             "at": HOME,
             "page": 0,
             "lang": language(user.language),
-            "name": self.layout.clean(names[0] if names else ""),
+            "name": self.layout.clean(people.first_name(user.full_name)),
             "place": {
                 "timezone": org.timezone,
                 "currency": org.currency,
@@ -348,7 +347,7 @@ class Menu:
                 state["hint"] = say("bad_date", lang, example=self._example(turn)[0])
                 return
             value = day.isoformat()
-            state["labels"][step.arg] = day_label(day, lang=lang, place=turn.place)
+            state["labels"][step.arg] = dates.day_label(day, lang, today=turn.place.today)
         elif isinstance(step, EnterDays):
             number = typed_number(entry)
             if number is None or not 1 <= number <= step.most:
@@ -504,7 +503,7 @@ class Menu:
 
     def _example(self, turn: Turn) -> tuple[str, str]:
         day = turn.place.today + timedelta(days=1)
-        return f"{day:%d%m}", day_label(day, lang=turn.lang, place=turn.place)
+        return f"{day:%d%m}", dates.day_label(day, turn.lang, today=turn.place.today)
 
     def _prompt(self, turn: Turn, step: Step) -> str:
         values = self._namespace(turn)

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hrcore import dates
 from hrcore.errors import HRError
 from tools.menus import LANGUAGES
 
@@ -134,15 +135,6 @@ ERRORS_SW: dict[str, str] = {
     "leave_type_not_found": "Aina hiyo ya likizo haipo.",
 }
 
-_WEEKDAYS = {
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-    "sw": ("Jumatatu", "Jumanne", "Jumatano", "Alhamisi", "Ijumaa", "Jumamosi", "Jumapili"),
-}
-_MONTHS = {
-    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-    "sw": ("Jan", "Feb", "Mac", "Apr", "Mei", "Jun", "Jul", "Ago", "Sep", "Okt", "Nov", "Des"),
-}
-
 
 def language(code: str | None) -> str:
     """One of LANGUAGES: the user's, or English."""
@@ -244,13 +236,6 @@ def _as_date(value: Any) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-def day_label(day: date, *, lang: str, place: Place) -> str:
-    """`Mon 7 Dec` (`Jumatatu 7 Des`), with the year when it is not this year's."""
-    lang = language(lang)
-    text = f"{_WEEKDAYS[lang][day.weekday()]} {day.day} {_MONTHS[lang][day.month - 1]}"
-    return text if day.year == place.today.year else f"{text} {day.year}"
-
-
 def _format(
     value: Any, spec: str | None, *, lang: str, place: Place, values: Mapping[str, Any]
 ) -> str:
@@ -258,13 +243,13 @@ def _format(
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
         return f"{moment.astimezone(ZoneInfo(place.timezone)):%H:%M}"
     if spec == "date":
-        return day_label(_as_date(value), lang=lang, place=place)
+        return dates.day_label(_as_date(value), lang, today=place.today)
     if spec == "dm":
         day = _as_date(value)
         return f"{day.day}/{day.month}"
     if spec == "month":
         year, month = str(value).split("-")[:2]
-        return f"{_MONTHS[lang][int(month) - 1]} {year}"
+        return dates.short_month(int(year), int(month), lang)
     if spec == "money":
         amount = Decimal(str(value))
         shown = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from assistant.catalog import in_every_language
 from assistant.service import Assistant, TurnResult, get_assistant
 from channels.messages import Citation, Confirmation, Inbound, Reply
 from hrcore.actor import Actor
@@ -25,10 +26,7 @@ from hrcore.identities import service as identities
 
 log = logging.getLogger(__name__)
 
-UNAVAILABLE = {
-    "en": "The assistant is not available right now. Please send your message again in a moment.",
-    "sw": "Msaidizi hapatikani kwa sasa. Tafadhali tuma ujumbe wako tena baada ya muda mfupi.",
-}
+UNAVAILABLE = in_every_language("unavailable")
 NOT_LINKED = {
     "en": "This number or account is not linked to anyone at your employer on Ajira. Ask "
     "your HR team to add it to your employee record, then try again.",
@@ -45,6 +43,9 @@ CHOICE_WORDS = {"yes": "yes", "no": "no"}
 
 class AssistantUnavailable(Exception):
     """The turn failed for a reason that is ours, not the user's (the model, a bug)."""
+
+    #: The stable code of this failure wherever it is reported (an HTTP problem, an event).
+    code = "assistant_unavailable"
 
 
 def reply_of(result: TurnResult) -> Reply:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from pydantic import ConfigDict, Field
@@ -11,6 +11,7 @@ from hrcore.actor import Permission
 from hrcore.attendance import service as attendance
 from hrcore.attendance.models import AttendanceRecord, GeofenceStatus
 from hrcore.clock import local_today
+from hrcore.dates import month_name
 from hrcore.people.service import get_organization
 from tools.menus import Ussd, View
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
@@ -187,7 +188,7 @@ def monthly_work_report(ctx: ToolContext, args: MonthlyReportArgs) -> MonthlyWor
         )
         for r in rows
     ]
-    label = date(year, month, 1).strftime("%B %Y")
+    label = month_name(year, month, "en")
     summary = f"Work report for {label}: " + (
         "; ".join(line.summary for line in lines) if lines else "no one to report on."
     )

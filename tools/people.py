@@ -7,6 +7,7 @@ from datetime import date
 from pydantic import ConfigDict, Field
 
 from hrcore.actor import Permission, Role, Scope
+from hrcore.dates import short_date
 from hrcore.people import service as people
 from hrcore.people.models import User
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
@@ -45,7 +46,7 @@ def my_profile(ctx: ToolContext, args: MyProfileArgs) -> Profile:
         parts.append(f"department {department}")
     if supervisor:
         parts.append(f"reports to {supervisor}")
-    parts.append(f"since {user.hire_date.day} {user.hire_date:%b %Y}")
+    parts.append(f"since {short_date(user.hire_date, 'en')}")
     return Profile(
         summary=", ".join(parts) + ".",
         employee_id=user.id,

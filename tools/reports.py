@@ -9,10 +9,11 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from hrcore.actor import Permission
+from hrcore.dates import month_name, short_day
 from hrcore.reports import service as reports
 from hrcore.reports.links import LINK_LIFETIME, ChartRequest, chart_link
 from hrcore.reports.service import WellnessTrend, WorkReport
-from hrcore.reports.words import Language, month_name, number, short_day
+from hrcore.reports.words import Language, number
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
 from tools.types import Year
 

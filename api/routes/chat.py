@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1/chat"
 MAX_MESSAGE = 4000
-UNAVAILABLE_CODE = "assistant_unavailable"
+UNAVAILABLE_CODE = pipeline.AssistantUnavailable.code
 UNAVAILABLE_MESSAGE = pipeline.UNAVAILABLE["en"]
 RETRY_AFTER_S = 5
 

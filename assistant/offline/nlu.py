@@ -47,6 +47,8 @@ from assistant.offline.slots import (
     review_period,
 )
 from assistant.offline.text import has_any, normalize, tokens
+from hrcore.dates import day_month
+from hrcore.people.service import first_name
 
 #: At or above: act (a tool that writes still gets the tools' own confirmation if it has one).
 SURE = 0.55
@@ -763,20 +765,12 @@ def _leave_intent(have: dict[str, Any], start: date, end: date | None) -> Intent
 
 
 def _ask_which_date(ctx: Ctx, both: tuple[date, date], have: dict[str, Any]) -> Reply:
-    first, second = (_spoken_date(d, ctx.language) for d in both)
+    first, second = (day_month(d, ctx.language) for d in both)
     return Reply(
         "ambiguous_date",
         {"first": first, "second": second},
         state={"kind": "date_choice", "options": [d.isoformat() for d in both], "have": have},
     )
-
-
-def _spoken_date(day: date, language: str) -> str:
-    if language == "sw":
-        from assistant.offline.wording import SW_MONTHS
-
-        return f"{day.day} {SW_MONTHS[day.month - 1]}"
-    return f"{day.day} {day.strftime('%B')}"
 
 
 def _support_query(language: str) -> str:
@@ -1498,7 +1492,7 @@ def _others_data(ctx: Ctx) -> Understood:
 
 def _simple(key: str) -> Callable[[Ctx], Understood]:
     def handle(ctx: Ctx) -> Understood:
-        return Reply(key, {"name": (ctx.conv.user_name or "").split(" ")[0]})
+        return Reply(key, {"name": first_name(ctx.conv.user_name or "")})
 
     return handle
 

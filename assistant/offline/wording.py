@@ -10,10 +10,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-SW_MONTHS = (
-    "Januari", "Februari", "Machi", "Aprili", "Mei", "Juni", "Julai", "Agosti", "Septemba",
-    "Oktoba", "Novemba", "Desemba",
-)  # fmt: skip
+from hrcore.dates import day_month, month_name
+
 SW_LEAVE = {
     "annual": "likizo ya mwaka",
     "sick": "likizo ya ugonjwa",
@@ -195,8 +193,7 @@ def _d(value: Any) -> date:
 
 def sw_date(value: Any) -> str:
     """'1 Desemba 2026'."""
-    day = _d(value)
-    return f"{day.day} {SW_MONTHS[day.month - 1]} {day.year}"
+    return day_month(_d(value), "sw", year=True)
 
 
 def _sw_span(start: Any, end: Any) -> str:
@@ -204,7 +201,7 @@ def _sw_span(start: Any, end: Any) -> str:
     if a == b:
         return sw_date(a)
     if (a.year, a.month) == (b.year, b.month):
-        return f"{a.day}–{b.day} {SW_MONTHS[a.month - 1]} {a.year}"
+        return f"{a.day}–{day_month(b, 'sw', year=True)}"
     return f"{sw_date(a)} hadi {sw_date(b)}"
 
 
@@ -360,7 +357,7 @@ def _chart_links(data: dict[str, Any], lang: str) -> str:
 
 def _sw_work_chart(data: dict[str, Any], tz: str) -> str:
     return (
-        f"Ripoti ya kazi ya {SW_MONTHS[int(data['month']) - 1]} {data['year']}: watu "
+        f"Ripoti ya kazi ya {month_name(int(data['year']), int(data['month']), 'sw')}: watu "
         f"{data['people']} walihudhuria, saa {_num(data['hours_worked'])} kwa jumla, kuchelewa "
         f"mara {data['late_arrivals']}. Viungo vinafanya kazi kwa dakika 30."
         + _chart_links(data, "sw")
@@ -420,7 +417,7 @@ def _sw_balance(data: dict[str, Any], tz: str) -> str:
 
 def _sw_month(period: str) -> str:
     year, month = period.split("-")
-    return f"{SW_MONTHS[int(month) - 1]} {year}"
+    return month_name(int(year), int(month), "sw")
 
 
 def _sw_payslip(data: dict[str, Any], tz: str) -> str:
@@ -473,7 +470,7 @@ def _sw_history(data: dict[str, Any], tz: str) -> str:
 
 def _sw_report(data: dict[str, Any], tz: str) -> str:
     rows = data.get("rows") or []
-    head = f"Ripoti ya kazi ya {SW_MONTHS[int(data['month']) - 1]} {data['year']}"
+    head = f"Ripoti ya kazi ya {month_name(int(data['year']), int(data['month']), 'sw')}"
     if not rows:
         return head + ": hakuna kazi iliyorekodiwa."
     return (

@@ -18,7 +18,7 @@ from hrcore.config import get_settings
 from hrcore.db import unit_of_work
 from hrcore.errors import Conflict, Invalid
 from hrcore.identities import service as identities
-from hrcore.people.service import find_user_by_login, normalize_phone
+from hrcore.people.service import find_user_by_login, first_name, normalize_phone
 
 VERIFIED_VIA = "telegram_contact"
 
@@ -75,7 +75,7 @@ def _link(session: Session, event: Event) -> Linking:
         )
     except Conflict:
         return Linking("taken", language)
-    return Linking("linked", language, first_name=user.full_name.split()[0])
+    return Linking("linked", language, first_name=first_name(user.full_name))
 
 
 def contact_phone(raw: str) -> str | None:

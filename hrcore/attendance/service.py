@@ -18,6 +18,7 @@ from hrcore.actor import Actor, Permission, Scope
 from hrcore.attendance.models import AttendanceRecord, GeofenceStatus, LocationSource
 from hrcore.attendance.schemas import WorkReportRow
 from hrcore.audit import audited
+from hrcore.dates import day_label
 from hrcore.errors import Conflict, Forbidden, Invalid
 from hrcore.pagination import check_page
 from hrcore.people.models import GeofenceMode, Organization, Site, User
@@ -71,7 +72,7 @@ def _since(org: Organization, at: datetime) -> str:
     local = _local(org, at)
     if local.date() == clock.local_today(org.timezone):
         return f"{local:%H:%M} today"
-    return f"{local:%H:%M} on {local:%a} {local.day} {local:%b}"
+    return f"{local:%H:%M} on {day_label(local.date(), 'en')}"
 
 
 def _duration(minutes: int) -> str:

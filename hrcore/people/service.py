@@ -91,6 +91,12 @@ def names_of(session: Session, actor: Actor, ids: Iterable[int | None]) -> dict[
     return {row.id: row.full_name for row in rows}
 
 
+def first_name(full_name: str) -> str:
+    """What a person is greeted by: the first word of their full name ("" for none)."""
+    names = full_name.split()
+    return names[0] if names else ""
+
+
 @dataclass(frozen=True, slots=True)
 class Speaker:
     """Who is chatting: the user's name and language, the employer's name and time zone."""

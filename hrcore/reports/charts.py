@@ -24,10 +24,11 @@ from matplotlib.ticker import MaxNLocator
 from sqlalchemy.orm import Session
 
 from hrcore.actor import Actor
+from hrcore.dates import month_name, short_day, short_month
 from hrcore.reports import service
 from hrcore.reports.links import ChartRequest
 from hrcore.reports.service import LatenessTrend, MoodSeries, WellnessTrend, WorkReport
-from hrcore.reports.words import Language, hours, month_name, say, short_day, short_month
+from hrcore.reports.words import Language, hours, say
 from hrcore.wellness.summary import FORMER_DEPARTMENT_NAME, UNASSIGNED_GROUP
 
 if TYPE_CHECKING:

@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 Language = Literal["en", "sw"]
 LANGUAGES: tuple[Language, ...] = ("en", "sw")
-
-MONTHS: dict[Language, tuple[str, ...]] = {
-    "en": (
-        "January", "February", "March", "April", "May", "June", "July", "August",
-        "September", "October", "November", "December",
-    ),
-    "sw": (
-        "Januari", "Februari", "Machi", "Aprili", "Mei", "Juni", "Julai", "Agosti",
-        "Septemba", "Oktoba", "Novemba", "Desemba",
-    ),
-}  # fmt: skip
-SHORT_MONTHS: dict[Language, tuple[str, ...]] = {
-    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-    "sw": ("Jan", "Feb", "Mac", "Apr", "Mei", "Jun", "Jul", "Ago", "Sep", "Okt", "Nov", "Des"),
-}
 
 _TEXTS: dict[str, dict[Language, str]] = {
     "work_title": {"en": "Hours worked, {month}", "sw": "Saa za kazi, {month}"},
@@ -74,21 +58,6 @@ _TEXTS: dict[str, dict[Language, str]] = {
 def say(key: str, language: Language, **params: object) -> str:
     """The text `key` in `language`, filled with `params`."""
     return _TEXTS[key][language].format(**params)
-
-
-def month_name(year: int, month: int, language: Language) -> str:
-    """ "October 2026" or "Oktoba 2026"."""
-    return f"{MONTHS[language][month - 1]} {year}"
-
-
-def short_month(year: int, month: int, language: Language) -> str:
-    """ "Oct 2026" or "Okt 2026"."""
-    return f"{SHORT_MONTHS[language][month - 1]} {year}"
-
-
-def short_day(day: date, language: Language) -> str:
-    """ "2 Nov" or "2 Nov": a week's Monday on an axis."""
-    return f"{day.day} {SHORT_MONTHS[language][day.month - 1]}"
 
 
 def number(value: object) -> str:
