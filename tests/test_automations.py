@@ -15,6 +15,7 @@ from hrcore.attendance import service as attendance
 from hrcore.automations import service as automations
 from hrcore.automations.models import AutomationRun, AutomationSetting
 from hrcore.clock import frozen
+from hrcore.dates import short_day
 from hrcore.leave import service as leave
 from hrcore.leave.models import LeaveRequest, LeaveStatus
 from hrcore.notifications.models import Notification
@@ -65,6 +66,7 @@ def test_the_supervisor_gets_one_digest_of_late_and_absent_reports(session, team
 
     digest = messages(session, team.supervisor, "late_digest")
     assert len(digest) == 1  # one message for the whole team, and only once
+    assert short_day(MONDAY, "en") in digest[0].text  # "7 Dec", as every day is written
     assert f"{team.employee.full_name} late (20 min)" in digest[0].text
     assert f"{team.teammate.full_name} not clocked in" in digest[0].text
     assert messages(session, team.hr, "late_digest") == []  # nobody of hr's is late

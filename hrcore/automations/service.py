@@ -25,6 +25,7 @@ from hrcore.attendance.models import AttendanceRecord
 from hrcore.automations.models import AutomationRun, AutomationSetting, BalanceAlert
 from hrcore.automations.texts import say
 from hrcore.calendar import is_working_day
+from hrcore.dates import short_day
 from hrcore.errors import HRError, Invalid
 from hrcore.leave import service as leave
 from hrcore.leave.models import LeaveRequest, LeaveStatus, LeaveType
@@ -190,7 +191,10 @@ def late_digest(session: Session, run: Day) -> int:
         if not lines:
             continue
         text = say(
-            "late_digest", supervisor.language, day=f"{run.day:%d %b}", lines="; ".join(lines)
+            "late_digest",
+            supervisor.language,
+            day=short_day(run.day, supervisor.language),
+            lines="; ".join(lines),
         )
         key = f"late_digest:{run.day}:{supervisor.id}"
         if notify_once(session, by_id[supervisor.id], key=key, kind="late_digest", text=text):
@@ -255,10 +259,11 @@ def approval_reminder(session: Session, run: Day) -> int:
         employee = session.get(User, request.employee_id)
         if employee is None:
             continue
-        since = f"{request.created_at.astimezone(run.zone):%d %b %H:%M}"
+        created = request.created_at.astimezone(run.zone)
         summary = f"{employee.full_name}: {describe_request(request)}"
         approvers = leave.approvers(session, employee)
         for approver in approvers:
+            since = f"{short_day(created.date(), approver.language)} {created:%H:%M}"
             text = say("approval_reminder", approver.language, since=since, request=summary)
             key = f"approval_reminder:{request.id}:{approver.id}"
             if notify_once(session, approver, key=key, kind="approval_reminder", text=text):

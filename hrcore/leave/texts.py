@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from hrcore.dates import month_name, short_date, short_day
 from hrcore.leave.models import Accrual, LeaveRequest, LeaveStatus, LeaveType
 from hrcore.leave.schemas import BalanceView
 
@@ -99,20 +100,15 @@ def day_unit(leave_type: LeaveType) -> str:
     return "day" if leave_type.counts_calendar_days else "working day"
 
 
-def format_date(day: date) -> str:
-    """`1 Dec 2026`."""
-    return f"{day.day} {day:%b %Y}"
-
-
 def format_period(start: date, end: date) -> str:
     """`1 Dec 2026`, `1–5 Dec 2026`, `28 Nov – 2 Dec 2026`."""
     if start == end:
-        return format_date(start)
+        return short_date(start, "en")
     if (start.year, start.month) == (end.year, end.month):
-        return f"{start.day}–{format_date(end)}"
+        return f"{start.day}–{short_date(end, 'en')}"
     if start.year == end.year:
-        return f"{start.day} {start:%b} – {format_date(end)}"
-    return f"{format_date(start)} – {format_date(end)}"
+        return f"{short_day(start, 'en')} – {short_date(end, 'en')}"
+    return f"{short_date(start, 'en')} – {short_date(end, 'en')}"
 
 
 def describe_request(request: LeaveRequest) -> str:
@@ -148,7 +144,7 @@ def describe_balance(view: BalanceView) -> str:
             "carried_from_must_be_used" if view.carry_over_projected else "carried_must_be_used",
             days=carried,
             year=view.year - 1,
-            last_day=format_date(last_day),
+            last_day=short_date(last_day, "en"),
         )
     if view.reserved_for_next_year:
         text += say("kept_back", days=plural_days(view.reserved_for_next_year), year=view.year + 1)
@@ -160,14 +156,14 @@ def not_enough(view: BalanceView, leave_type: LeaveType, needed: Decimal) -> str
     available = view.available if view.available is not None else Decimal(0)
     figure = say("figure", days=plural_days(available))
     if leave_type.accrual is Accrual.MONTHLY:
-        figure += say("figure_by_month", month=f"{view.as_of:%B %Y}")
+        figure += say("figure_by_month", month=month_name(view.as_of.year, view.as_of.month, "en"))
     last_day = view.carry_usable_until
     if last_day is not None and view.carried_over_usable:
         figure += say(
             "figure_with_carry",
             days=plural_days(view.carried_over_usable),
             year=view.year - 1,
-            last_day=format_date(last_day),
+            last_day=short_date(last_day, "en"),
         )
     if view.reserved_for_next_year:
         figure += say(

@@ -7,6 +7,7 @@ import re
 from datetime import date
 
 from hrcore.calendar import working_days
+from hrcore.dates import month_name
 from hrcore.errors import Invalid
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -24,7 +25,7 @@ def parse_month(month: str) -> tuple[date, date]:
 def month_label(month: str) -> str:
     """The month's name: "October 2026" for "2026-10"."""
     first, _ = parse_month(month)
-    return first.strftime("%B %Y")
+    return month_name(first.year, first.month, "en")
 
 
 def working_days_between(start: date, end: date, country: str) -> int:
