@@ -15,11 +15,13 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import Field, model_validator
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.routes import resources
 from hrcore.actor import Actor, Permission
+from hrcore.audit import AuditEntry
 from hrcore.clock import frozen
 from tests.test_api_tools import NOW, World, bearer, make_world
 from tools import registry
@@ -175,3 +177,16 @@ def test_clock_in_over_rest_checks_at_the_edge_and_in_the_service_only(
     )
     assert response.status_code == 200, response.text
     assert checks == {str(Permission.ATTENDANCE_CLOCK): 2}
+
+
+def test_the_wellness_chart_checks_and_audits_once_for_all_its_weeks(
+    client: TestClient, session: Session, world: World, checks: Counter[str]
+) -> None:
+    hr = world.team.hr
+    entries = select(AuditEntry.action).where(AuditEntry.actor_user_id == hr.id)
+    before = Counter(session.scalars(entries))
+    response = client.post("/api/v1/tools/wellness_chart", json={"weeks": 12}, headers=bearer(hr))
+    assert response.status_code == 200, response.text
+    # The tool's check, then the trend's: not one more for each of the twelve weeks.
+    assert checks == {str(Permission.WELLNESS_SUMMARY): 2}
+    assert Counter(session.scalars(entries)) - before == {"reports.wellness_trend": 1}
