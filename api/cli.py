@@ -7,7 +7,7 @@ import signal
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -18,6 +18,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from hrcore.config import Settings, get_settings
 from hrcore.errors import HRError
 from hrcore.observability import init_sentry
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 DEFAULT_DEMO_PASSWORD = Settings.model_fields["demo_password"].default
 
@@ -286,19 +289,33 @@ def worker(
     """Run a Celery worker (needs REDIS_URL)."""
     with failing():
         _require_redis()
-        from hrcore.worker import celery_app
-
+        celery_app = celery_with_every_task()
         init_sentry("worker")
-        # hrcore cannot name the upper layers' task modules; the worker loads them here.
-        celery_app.conf.include = [*celery_app.conf.include, *UPPER_TASK_MODULES]
         argv = ["worker", f"--loglevel={loglevel}"]
         if concurrency:
             argv.append(f"--concurrency={concurrency}")
         celery_app.worker_main(argv)
 
 
-#: Task modules above hrcore that a worker must register.
-UPPER_TASK_MODULES = ("knowledge.tasks", "channels.delivery")
+#: Every module that declares a Celery task, from every layer: the worker imports them all.
+#: They are listed here, at the top, because hrcore may not name the layers above it.
+#: A test walks the packages and fails when a module with a task is missing.
+TASK_MODULES = (
+    "hrcore.automations.tasks",
+    "hrcore.idempotency",
+    "hrcore.leave.tasks",
+    "hrcore.payroll.tasks",
+    "knowledge.tasks",
+    "channels.delivery",
+)
+
+
+def celery_with_every_task() -> Celery:
+    """The Celery app, set to import every task module when a worker or beat starts."""
+    from hrcore.worker import celery_app
+
+    celery_app.conf.include = list(TASK_MODULES)
+    return celery_app
 
 
 @app.command()
@@ -308,8 +325,7 @@ def beat(
     """Run the Celery beat scheduler for periodic jobs (needs REDIS_URL)."""
     with failing():
         _require_redis()
-        from hrcore.worker import celery_app
-
+        celery_app = celery_with_every_task()
         data_dir = get_settings().data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         celery_app.Beat(loglevel=loglevel, schedule=str(data_dir / "celerybeat-schedule")).run()

@@ -1,8 +1,8 @@
-"""Request dependencies: the database session and the authenticated actor."""
+"""Request dependencies: the database session, the authenticated actor, its right to a tool."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from hrcore.actor import Actor, Channel
 from hrcore.auth.service import authenticate_access_token
 from hrcore.db import unit_of_work
+from tools.registry import Authorized, ToolSpec, authorize
 
 LOGIN_PATH = "/api/v1/auth/login"
 
@@ -36,6 +37,19 @@ def current_actor(token: Annotated[str, Depends(oauth2_scheme)], session: DbSess
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def authorized_for(spec: ToolSpec) -> Callable[[Actor], Authorized]:
+    """A dependency that lets the caller through to `spec`: the call's one permission check.
+
+    FastAPI runs dependencies before it reads the body or the query, so a role without the
+    tool gets 403 `forbidden`, never 422 for arguments it had no right to send.
+    """
+
+    def authorized(actor: CurrentActor) -> Authorized:
+        return authorize(actor, spec)
+
+    return authorized
 
 
 def client_address(request: Request) -> str:

@@ -389,7 +389,7 @@ _NOT_DATA = frozenset(
 
 def _snapshot(factory: sessionmaker[Session]) -> dict[str, str]:
     """A digest of every data table's rows (every employer's), in one round-trip."""
-    from hrcore.models import Base
+    from hrcore.all_models import Base
 
     parts = []
     for table in Base.metadata.sorted_tables:

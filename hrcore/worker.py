@@ -35,12 +35,8 @@ def _make_app() -> Celery:
         accept_content=["json"],
         timezone="UTC",
         broker_connection_retry_on_startup=True,
-        include=[
-            "hrcore.leave.tasks",
-            "hrcore.idempotency",
-            "hrcore.payroll.tasks",
-            "hrcore.automations.tasks",
-        ],
+        # No `include`: the task modules span every layer, and hrcore may not name the
+        # layers above it. The `ajira worker` command lists them all (`TASK_MODULES`).
         beat_schedule={
             # Daily through January (UTC, after midnight everywhere in East Africa): the job
             # is idempotent, so a missed day or a late leave decision is put right next run.

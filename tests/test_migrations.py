@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
-from hrcore.models import Base
+from hrcore.all_models import Base
 
 
 def _is_checkpointer(change: tuple[Any, ...]) -> bool:

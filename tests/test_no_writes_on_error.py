@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from assistant.adapter import call_tool
 from hrcore.actor import Actor, Permission
+from hrcore.all_models import Base
 from hrcore.attendance import service as attendance
 from hrcore.attendance.models import AttendanceRecord
 from hrcore.audit import AuditEntry, audited
 from hrcore.clock import frozen
 from hrcore.errors import Invalid
 from hrcore.leave import service as leave
-from hrcore.models import Base
 from hrcore.wellness import service as wellness
 from tests.factories import Team, bearer
 from tools import registry

@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hrcore.actor import Role
+from hrcore.all_models import Base
 from hrcore.attendance.models import AttendanceRecord, GeofenceStatus
 from hrcore.clock import frozen
 from hrcore.leave.models import LeaveType
-from hrcore.models import Base
 from hrcore.people.models import Department, GeofenceMode, Organization, Site, User
 from hrcore.security import verify_secret
 from hrcore.seed import SeedReport, seed_demo

@@ -159,14 +159,42 @@ def parse_args(spec: ToolSpec, raw: dict[str, Any] | None) -> ToolArgs:
         ) from None
 
 
+@dataclass(frozen=True, slots=True)
+class Authorized:
+    """An actor that passed one tool's permission check: what running that tool takes."""
+
+    actor: Actor
+    spec: ToolSpec
+
+
+def authorize(actor: Actor, spec: ToolSpec) -> Authorized:
+    """The tool's coarse check, "may this role use this tool at all", made once per call.
+
+    Callers make it before the arguments are read, so a role without the tool is told
+    `forbidden` whatever it sent. The object-level rule (whose data, which request) is the
+    service's to check.
+    """
+    actor.require(spec.permission)
+    return Authorized(actor=actor, spec=spec)
+
+
+def run_authorized(session: Session, grant: Authorized, args: ToolArgs) -> ToolResult:
+    """Run a tool with arguments already validated against its model, for an authorized actor.
+
+    For callers whose framework has validated the arguments already (the REST routes):
+    validating a dump of them again would do the same work twice.
+    """
+    if not isinstance(args, grant.spec.args_model):
+        raise TypeError(f"{grant.spec.name} takes {grant.spec.args_model.__name__}")
+    return grant.spec.fn(ToolContext(session=session, actor=grant.actor), args)
+
+
 def run_tool(
     session: Session, actor: Actor, name: str, raw_args: dict[str, Any] | None
 ) -> ToolResult:
     """Check the actor's right to the tool, validate its arguments and run it."""
-    spec = get_tool(name)
-    actor.require(spec.permission)
-    args = parse_args(spec, raw_args)
-    return spec.fn(ToolContext(session=session, actor=actor), args)
+    grant = authorize(actor, get_tool(name))
+    return run_authorized(session, grant, parse_args(grant.spec, raw_args))
 
 
 def preview_tool(

@@ -1,7 +1,7 @@
 """Conventional read routes (`GET /api/v1/attendance`...) over the same tools as the chat.
 
 Each route takes its tool's arguments as query parameters and answers with the tool's
-result model, through `run_tool`: the rules stay in the tools and hrcore.
+result model, through the registry: the rules stay in the tools and hrcore.
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentActor, DbSession
+from api.deps import CurrentActor, DbSession, authorized_for
 from api.errors import problem_responses
-from hrcore.actor import Actor, Channel
+from hrcore.actor import Channel
 from hrcore.notifications import service as notifications
 from hrcore.notifications.models import Notification, NotificationStatus
-from tools.registry import ToolArgs, ToolSpec, all_tools, run_tool
+from tools.registry import Authorized, ToolArgs, ToolSpec, all_tools, run_authorized
 
 PREFIX = "/api/v1"
 READ_ERRORS = (401, 403, 404, 409, 422)
@@ -91,16 +91,20 @@ class NotificationPage(BaseModel):
 
 
 def _read_endpoint(spec: ToolSpec) -> Any:
-    def endpoint(session: DbSession, actor: Actor, query: ToolArgs) -> Response:
-        args = query.model_dump(mode="json", by_alias=True, exclude_unset=True)
-        result = run_tool(session, actor, spec.name, args)
+    def endpoint(session: DbSession, grant: Authorized, query: ToolArgs) -> Response:
+        # FastAPI has validated the query against the tool's model: it is run as it is.
+        result = run_authorized(session, grant, query)
         return JSONResponse(result.model_dump(mode="json", by_alias=True))
 
     # FastAPI reads the signature: the tool's own arguments become the typed query parameters.
     endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]  # read by FastAPI
         [
             inspect.Parameter("session", inspect.Parameter.KEYWORD_ONLY, annotation=DbSession),
-            inspect.Parameter("actor", inspect.Parameter.KEYWORD_ONLY, annotation=CurrentActor),
+            inspect.Parameter(
+                "grant",
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=Annotated[Authorized, Depends(authorized_for(spec))],
+            ),
             inspect.Parameter(
                 "query",
                 inspect.Parameter.KEYWORD_ONLY,

@@ -16,12 +16,21 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentActor, DbSession
+from api.deps import CurrentActor, DbSession, authorized_for
 from api.errors import problem_responses
 from hrcore import idempotency
-from hrcore.actor import Actor
 from hrcore.errors import HRError
-from tools.registry import ToolArgs, ToolSpec, all_tools, get_tool, run_tool, tools_for
+from tools.registry import (
+    Authorized,
+    ToolArgs,
+    ToolSpec,
+    all_tools,
+    authorize,
+    get_tool,
+    parse_args,
+    run_authorized,
+    tools_for,
+)
 
 PREFIX = "/api/v1/tools"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -61,16 +70,21 @@ def module_tag(spec: ToolSpec) -> str:
 
 def execute(
     session: Session,
-    actor: Actor,
-    spec: ToolSpec,
-    args: dict[str, Any],
+    grant: Authorized,
+    args: ToolArgs,
+    sent: dict[str, Any],
     idempotency_key: str | None,
 ) -> Response:
-    """Run `spec` for `actor`, storing or replaying its response under an idempotency key."""
+    """Run a tool for an authorized caller, storing or replaying its response under a key.
+
+    `args` are the validated arguments the tool runs with; `sent` is what the request said,
+    the part of its fingerprint that tells a retry from another request under the same key.
+    """
+    spec = grant.spec
     if idempotency_key is None or not spec.changes_state:
-        return _json(_run(session, actor, spec, args))
-    fingerprint = idempotency.request_hash(spec.name, args)
-    claimed = idempotency.claim(session, actor, key=idempotency_key, fingerprint=fingerprint)
+        return _json(_run(session, grant, args))
+    fingerprint = idempotency.request_hash(spec.name, sent)
+    claimed = idempotency.claim(session, grant.actor, key=idempotency_key, fingerprint=fingerprint)
     if claimed.is_complete:
         assert claimed.status_code is not None
         return JSONResponse(
@@ -79,7 +93,7 @@ def execute(
             headers={REPLAYED_HEADER: "true"},
         )
     try:
-        body = _run(session, actor, spec, args)
+        body = _run(session, grant, args)
     except HRError:
         # Only successes are kept: a failed call leaves no key, so a corrected retry runs.
         idempotency.release(session, claimed)
@@ -88,8 +102,8 @@ def execute(
     return _json(body)
 
 
-def _run(session: Session, actor: Actor, spec: ToolSpec, args: dict[str, Any]) -> Any:
-    result = run_tool(session, actor, spec.name, args)
+def _run(session: Session, grant: Authorized, args: ToolArgs) -> Any:
+    result = run_authorized(session, grant, args)
     return result.model_dump(mode="json", by_alias=True)
 
 
@@ -97,18 +111,9 @@ def _json(body: Any) -> JSONResponse:
     return JSONResponse(body, status_code=200)
 
 
-def _arguments(body: ToolArgs | None) -> dict[str, Any]:
-    # The JSON form, exactly what the assistant would pass, so both paths validate alike.
+def _sent(body: ToolArgs | None) -> dict[str, Any]:
+    # The JSON form, exactly what the assistant would pass, so both paths hash alike.
     return body.model_dump(mode="json", by_alias=True) if body is not None else {}
-
-
-def _permission(spec: ToolSpec) -> Callable[[Actor], Actor]:
-    def allowed(actor: CurrentActor) -> Actor:
-        # Runs before the body is read, so a role without the tool gets 403, not 422.
-        actor.require(spec.permission)
-        return actor
-
-    return allowed
 
 
 def _idempotency_key(
@@ -134,11 +139,13 @@ def _all_optional(model: type[ToolArgs]) -> bool:
 def _endpoint(spec: ToolSpec) -> Callable[..., Response]:
     def endpoint(
         session: DbSession,
-        actor: Actor,
+        grant: Authorized,
         body: ToolArgs | None = None,
         idempotency_key: str | None = None,
     ) -> Response:
-        return execute(session, actor, spec, _arguments(body), idempotency_key)
+        # FastAPI has validated the body against the tool's model: it is run as it is.
+        args = body if body is not None else spec.args_model()
+        return execute(session, grant, args, _sent(body), idempotency_key)
 
     # FastAPI reads the signature, so each tool gets its own typed body (and header).
     body_type: Any = spec.args_model
@@ -148,9 +155,9 @@ def _endpoint(spec: ToolSpec) -> Callable[..., Response]:
     parameters = [
         inspect.Parameter("session", inspect.Parameter.KEYWORD_ONLY, annotation=DbSession),
         inspect.Parameter(
-            "actor",
+            "grant",
             inspect.Parameter.KEYWORD_ONLY,
-            annotation=Annotated[Actor, Depends(_permission(spec))],
+            annotation=Annotated[Authorized, Depends(authorized_for(spec))],
         ),
     ]
     if spec.changes_state:
@@ -228,8 +235,8 @@ def build_router() -> APIRouter:
         body: Annotated[dict[str, Any] | None, Body()] = None,
     ) -> Response:
         """Tools declared after the app was built, and unknown names (404 `tool_not_found`)."""
-        spec = get_tool(name)
-        actor.require(spec.permission)
-        return execute(session, actor, spec, body or {}, idempotency_key)
+        grant = authorize(actor, get_tool(name))
+        sent = body or {}
+        return execute(session, grant, parse_args(grant.spec, sent), sent, idempotency_key)
 
     return router

@@ -188,8 +188,8 @@ def lateness_trend(
 def wellness_trend(session: Session, actor: Actor, *, weeks: int = DEFAULT_WEEKS) -> WellnessTrend:
     """Average mood for each of the last `weeks` weeks that have ended, as the summary allows.
 
-    Each week is one `wellness_summary` of that week alone, so a week or a group
-    appears exactly when the summary of that week would show it.
+    Each week is one summary of that week alone (`summarize`, checked and audited once
+    here), so a week or a group appears exactly when the summary of that week would show it.
     """
     actor.require(Permission.WELLNESS_SUMMARY)
     if not 1 <= weeks <= MAX_WEEKS:
@@ -200,7 +200,7 @@ def wellness_trend(session: Session, actor: Actor, *, weeks: int = DEFAULT_WEEKS
     names: dict[str, str] = {}
     points: dict[str, dict[date, MoodPoint]] = {}
     for monday in mondays:
-        summary = wellness.wellness_summary(
+        summary = wellness.summarize(
             session, actor, start=monday, end=monday + timedelta(days=6), group_by="department"
         )
         total.append(_point(monday, summary.total))

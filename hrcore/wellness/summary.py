@@ -300,6 +300,22 @@ def wellness_summary(
 ) -> WellnessSummary:
     """Anonymous mood figures over the whole closed weeks in a range, small cells left out."""
     actor.require(Permission.WELLNESS_SUMMARY)
+    return summarize(session, actor, start=start, end=end, group_by=group_by)
+
+
+def summarize(
+    session: Session,
+    actor: Actor,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    group_by: GroupBy = "department",
+) -> WellnessSummary:
+    """`wellness_summary`'s figures, for a service that has checked and audits the call itself.
+
+    The wellness trend is one summary per week: through `wellness_summary` a single
+    request made a dozen permission checks and wrote a dozen audit entries.
+    """
     start, end = _resolve_range(start, end)
     if group_by not in ("organization", "department"):
         raise Invalid(
