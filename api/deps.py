@@ -52,8 +52,12 @@ def authorized_for(spec: ToolSpec) -> Callable[[Actor], Authorized]:
     return authorized
 
 
-def client_address(request: Request) -> str:
-    """The caller's network address (behind a trusted proxy, as `--proxy-headers` set it)."""
+async def client_address(request: Request) -> str:
+    """The caller's network address (behind a trusted proxy, as `--proxy-headers` set it).
+
+    `async` though it awaits nothing: FastAPI runs a plain function dependency on the
+    thread pool, and a webhook or sign-in should not wait for a thread to read a field.
+    """
     return request.client.host if request.client else "unknown"
 
 
