@@ -311,10 +311,14 @@ TASK_MODULES = (
 
 
 def celery_with_every_task() -> Celery:
-    """The Celery app, set to import every task module when a worker or beat starts."""
+    """The Celery app with every task module imported, and set to be by a worker's start."""
     from hrcore.worker import celery_app
 
     celery_app.conf.include = list(TASK_MODULES)
+    # Celery's loader keeps the module list it read first (an in-process worker may have
+    # read an empty one already): importing them here registers every task either way.
+    for name in TASK_MODULES:
+        importlib.import_module(name)
     return celery_app
 
 

@@ -64,7 +64,7 @@ def resolve(session: Session, channel: Channel, address: str) -> Resolution:
             .where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
         ).first()
         if found is not None:
-            identity, user = found.tuple()
+            identity, user = found
         elif channel in PHONE_CHANNELS:
             user = session.scalar(select(User).where(User.phone == address))
     if user is None:
