@@ -17,9 +17,11 @@ os.environ.setdefault("AJIRA_SECRET_KEY", secrets.token_urlsafe(48))
 os.environ.setdefault("AJIRA_LOGIN_FAILURE_DELAY", "0")
 
 from hrcore import db, ratelimit
+from hrcore.clock import frozen
 from hrcore.migrate import owner_engine, upgrade
 from hrcore.notifications import outbox
 from tests.factories import arranging
+from tests.support.world import NOW, World, make_world
 
 
 @pytest.fixture(autouse=True)
@@ -106,3 +108,10 @@ def inline_outbox() -> Iterator[None]:
     outbox.run_inline(True)
     yield
     outbox.run_inline(False)
+
+
+@pytest.fixture
+def world(session: Session) -> Iterator[World]:
+    """Two employers with leave requests, for the tests of the REST surface."""
+    with frozen(NOW):
+        yield make_world(session)

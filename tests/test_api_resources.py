@@ -18,7 +18,9 @@ from hrcore.clock import frozen
 from hrcore.notifications.models import Notification, NotificationStatus
 from hrcore.notifications.service import notify
 from hrcore.performance.models import Review
-from tests.test_api_tools import NOW, PRECONDITIONS, World, actor_of, bearer, make_world, problem
+from tests.factories import bearer
+from tests.support.api import problem
+from tests.support.world import NOW, PRECONDITIONS, World, actor_of
 
 API = "/api/v1"
 # path -> the tool it reads through
@@ -41,12 +43,6 @@ def app() -> FastAPI:
 def client(app: FastAPI, session: Session) -> Iterator[TestClient]:
     with frozen(NOW):
         yield TestClient(app, raise_server_exceptions=False)
-
-
-@pytest.fixture
-def world(session: Session) -> Iterator[World]:
-    with frozen(NOW):
-        yield make_world(session)
 
 
 @pytest.mark.parametrize("path", [*ROUTES, "/notifications"])

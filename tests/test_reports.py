@@ -35,7 +35,7 @@ from hrcore.reports import links
 from hrcore.reports.links import SHARED_PATH, ChartRequest, chart_link, open_link
 from hrcore.wellness.models import MoodEntry, MoodParticipation
 from tests.factories import Team, bearer, make_department
-from tests.test_api_tools import problem
+from tests.support.api import problem
 from tools.registry import run_tool, tools_for
 
 # Wednesday 11 November 2026, 09:00 in Nairobi; the last week that has ended is 2-8 November.
