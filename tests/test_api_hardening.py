@@ -41,11 +41,6 @@ def client(app: FastAPI) -> TestClient:
     return TestClient(app, raise_server_exceptions=False)
 
 
-@pytest.fixture
-def team(session: Session) -> Team:
-    return Team(session)
-
-
 @dataclass
 class Answer:
     """What an ASGI app sent back, and how much of the request body it pulled."""

@@ -16,7 +16,6 @@ from assistant import memory
 from assistant.offline import OfflineChatModel
 from assistant.service import Assistant
 from hrcore.audit import AuditEntry
-from hrcore.clock import frozen
 from hrcore.errors import Conflict, Forbidden, Invalid, NotFound
 from hrcore.notifications import broadcasts
 from hrcore.notifications.models import Broadcast, Notification, NotificationStatus
@@ -47,11 +46,7 @@ def client(app: FastAPI, session: Session) -> TestClient:
     return TestClient(app, raise_server_exceptions=False)
 
 
-@pytest.fixture
-def team(session: Session) -> Iterator[Team]:
-    team = Team(session)
-    with frozen(NOW):
-        yield team
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture

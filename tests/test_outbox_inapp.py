@@ -26,11 +26,6 @@ def client(app: FastAPI, session: Session) -> TestClient:
     return TestClient(app, raise_server_exceptions=False)
 
 
-@pytest.fixture
-def team(session: Session) -> Team:
-    return Team(session)
-
-
 def in_app(session: Session, team: Team, text: str, *, who: str = "employee") -> Notification:
     note = notify(session, getattr(team, who), kind="test.inapp", text=text, channel=Channel.WEB)
     session.commit()  # delivered after the commit, in-process without a broker

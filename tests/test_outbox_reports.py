@@ -40,11 +40,6 @@ def client(app: FastAPI, session: Session) -> TestClient:
     return TestClient(app, raise_server_exceptions=False)
 
 
-@pytest.fixture
-def team(session: Session) -> Team:
-    return Team(session)
-
-
 def sent_row(session: Session, team: Team, message_id: str) -> Notification:
     """A notification the provider took under `message_id`."""
     notification = Notification(
