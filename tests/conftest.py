@@ -13,6 +13,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import nullcontext
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Engine, text
@@ -30,6 +31,10 @@ from hrcore.migrate import owner_engine, upgrade
 from hrcore.notifications import outbox
 from tests.factories import Team, arranging
 from tests.support.world import NOW, World, make_world
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -189,3 +194,21 @@ def world(session: Session) -> Iterator[World]:
     """Two employers with leave requests, for the tests of the REST surface."""
     with frozen(NOW):
         yield make_world(session)
+
+
+@pytest.fixture(scope="module")
+def app() -> FastAPI:
+    """The REST app, once per module: it keeps no database state (each test's `session`
+    fixture binds the sessions it opens)."""
+    # Imported here: most tests never start the web app.
+    from api.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+def client(app: FastAPI, session: Session) -> TestClient:
+    """A client of `app` that answers a server error as a response, as a real client sees it."""
+    from fastapi.testclient import TestClient
+
+    return TestClient(app, raise_server_exceptions=False)

@@ -8,16 +8,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from hrcore.clock import frozen
 from tests.factories import Team, bearer
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    return create_app()
 
 
 pytestmark = pytest.mark.frozen_at(NOW)

@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.app import create_app
 from hrcore.actor import Channel
 from hrcore.attendance import service as attendance
 from hrcore.audit import AuditEntry
@@ -32,11 +31,6 @@ ROUTES = {
     "/payslips": "list_payslips",
     "/employees": "list_employees",
 }
-
-
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    return create_app()
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from httpx import Response
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
-from api.app import create_app
 from hrcore import idempotency, tenancy
 from hrcore.actor import Actor, Role
 from hrcore.attendance import service as attendance
@@ -71,12 +70,6 @@ def body_for(spec: ToolSpec, world: World, *, foreign: bool = False) -> dict[str
 
 def id_fields(spec: ToolSpec) -> list[str]:
     return [name for name in spec.args_model.model_fields if name.endswith("_id")]
-
-
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    # The app keeps no database state: each test's `session` fixture binds its sessions.
-    return create_app()
 
 
 @pytest.fixture

@@ -6,12 +6,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.app import create_app
 from assistant import memory
 from assistant.offline import OfflineChatModel
 from assistant.service import Assistant
@@ -34,16 +32,6 @@ def _checkpointer(engine: object) -> Iterator[None]:
     memory.setup_checkpointer()
     yield
     run.close()
-
-
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    return create_app()
-
-
-@pytest.fixture
-def client(app: FastAPI, session: Session) -> TestClient:
-    return TestClient(app, raise_server_exceptions=False)
 
 
 pytestmark = pytest.mark.frozen_at(NOW)

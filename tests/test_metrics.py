@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.orm import Session
 
-from api.app import create_app
 from hrcore.actor import Channel
 from hrcore.automations.models import AutomationRun
 from hrcore.clock import frozen
@@ -27,11 +26,6 @@ from tests.factories import Team
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    return create_app()
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from api.app import create_app
 from assistant.offline import nlu
 from assistant.offline.conversation import Conversation
 from assistant.offline.wording import word_result
@@ -50,16 +49,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def _clock() -> Iterator[None]:
     with frozen(NOW):
         yield
-
-
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    return create_app()
-
-
-@pytest.fixture
-def client(app: FastAPI, session: Session) -> TestClient:
-    return TestClient(app, raise_server_exceptions=False)
 
 
 def _shift(
