@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -33,10 +30,7 @@ ROUTES = {
 }
 
 
-@pytest.fixture
-def client(app: FastAPI, session: Session) -> Iterator[TestClient]:
-    with frozen(NOW):
-        yield TestClient(app, raise_server_exceptions=False)
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.mark.parametrize("path", [*ROUTES, "/notifications"])
