@@ -38,11 +38,9 @@ from tests.factories import Team, arranging, make_site
 from tests.fakes import telegram_server as tg
 from tests.fakes.outbox_support import (
     attempts,
-    committed_database,
     committed_team,
     row,
     settings_env,
-    using,
     wait_for,
 )
 
@@ -109,7 +107,7 @@ def client(
         yield module_client
 
 
-pytestmark = pytest.mark.team(leave_types=True)
+pytestmark = [pytest.mark.team(leave_types=True), pytest.mark.one_committed_database]
 
 
 @pytest.fixture
@@ -553,19 +551,13 @@ def test_shared_numbers_are_read_as_telegram_sends_them(raw: str, phone: str | N
 # ------------------------------------------------------------------------ notifications
 
 
-@pytest.fixture(scope="module")
-def module_db(engine: Engine) -> Iterator[Engine]:
-    with committed_database(engine) as own:
-        yield own
-
-
 @pytest.fixture
-def committed(engine: Engine, module_db: Engine) -> Iterator[Engine]:
+def committed(committed_engine: Engine) -> Iterator[Engine]:
+    """The module's committed database, its deliveries run in the committing thread."""
     outbox.skip_in_process_sweeps(3600)
     outbox.run_inline(True)
     try:
-        with using(module_db, engine) as own:
-            yield own
+        yield committed_engine
     finally:
         outbox.run_inline(False)
 
