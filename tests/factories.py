@@ -18,6 +18,7 @@ from hrcore.actor import Actor, Channel, Role
 from hrcore.auth.service import open_session
 from hrcore.db import keep_failure_writes
 from hrcore.errors import HRError
+from hrcore.leave import service as leave
 from hrcore.leave.models import Accrual, LeaveType
 from hrcore.people.models import Department, Organization, Site, User
 from hrcore.people.service import actor_for
@@ -143,9 +144,17 @@ def as_actor(user: User, channel: Channel = Channel.API) -> Actor:
 
 
 class Team:
-    """A small organization: admin, hr, a supervisor with two reports, one outsider."""
+    """A small organization: admin, hr, a supervisor with two reports, one outsider;
+    with `leave_types`, also the country's standard leave types."""
 
-    def __init__(self, session: Session, *, country: str = "KE", **org_overrides: Any) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        country: str = "KE",
+        leave_types: bool = False,
+        **org_overrides: Any,
+    ) -> None:
         self.org = make_org(session, country=country, **org_overrides)
         self.admin = make_user(session, self.org, role=Role.ADMIN)
         self.hr = make_user(session, self.org, role=Role.HR)
@@ -153,6 +162,9 @@ class Team:
         self.employee = make_user(session, self.org, reports_to=self.supervisor)
         self.teammate = make_user(session, self.org, reports_to=self.supervisor)
         self.outsider = make_user(session, self.org, reports_to=self.hr)
+        if leave_types:
+            # The country's statutory set, as a new employer gets it.
+            leave.ensure_default_leave_types(session, self.org)
 
     def people(self) -> list[User]:
         return [self.admin, self.hr, self.supervisor, self.employee, self.teammate, self.outsider]

@@ -107,3 +107,39 @@ hourly rate on weekdays and twice the hourly rate on Sundays and public holidays
 Employees travelling on company business are reimbursed for bus fares and meals on
 presentation of receipts within thirty days of the trip.
 """
+
+
+class CountingEmbedder:
+    """Cheap deterministic vectors; counts how many passages it was asked to embed."""
+
+    model_name = "test/counting"
+    dimension = 384
+
+    def __init__(self) -> None:
+        self.passages = 0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.passages += len(texts)
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vector(text)
+
+    @staticmethod
+    def _vector(text: str) -> list[float]:
+        vector = [0.0] * 384
+        vector[sum(map(ord, text)) % 384] = 1.0
+        return vector
+
+
+#: A two-section leave policy, as an HR officer would upload it.
+LEAVE_POLICY = b"""# Leave policy
+
+## Maternity leave
+
+Female employees get 90 calendar days of maternity leave on full pay.
+
+## Paternity leave
+
+Male employees get 14 calendar days of paternity leave on full pay.
+"""

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
 
-from api.app import create_app
 from hrcore.clock import frozen
 from tests.factories import Team, bearer
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    return create_app()
-
-
-@pytest.fixture
-def team(session: Session) -> Iterator[Team]:
-    with frozen(NOW):
-        yield Team(session)
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.mark.parametrize(

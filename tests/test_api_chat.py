@@ -38,26 +38,15 @@ from hrcore.notifications.models import Notification
 from hrcore.people.models import User
 from hrcore.seed import seed_demo
 from knowledge.search import ingest_text
-from tests.factories import as_actor, make_org, make_user
+from tests.factories import as_actor, bearer, make_org, make_user
 from tests.fakes import BrokenChatModel
 from tests.fakes.openai_server import OfflineBackedOpenAI, serve
-from tests.knowledge_fixtures import CachedE5
-from tests.test_api_tools import bearer, problem
+from tests.knowledge_fixtures import LEAVE_POLICY, CachedE5
+from tests.support.api import problem
 
 CHAT = "/api/v1/chat"
 # Monday 23 November 2026, 09:00 in Nairobi.
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
-HANDBOOK = b"""# Leave policy
-
-## Maternity leave
-
-Female employees get 90 calendar days of maternity leave on full pay.
-
-## Paternity leave
-
-Male employees get 14 calendar days of paternity leave on full pay.
-"""
-
 OFFLINE = Assistant(model=OfflineChatModel())
 
 
@@ -189,7 +178,7 @@ def add_handbook(session: Session, user: User) -> None:
         organization_id=user.organization_id,
         title="Staff Handbook",
         filename="handbook.md",
-        content=HANDBOOK,
+        content=LEAVE_POLICY,
         embedder=CachedE5(),
     )
 

@@ -7,9 +7,6 @@ status code, content type, headers and body schema.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -19,11 +16,10 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy.orm import Session
 
 from api.app import create_app
-from hrcore.clock import frozen
-from tests.test_api_tools import NOW, World, bearer, make_world
+from tests.factories import bearer
+from tests.support.world import World
 
 # Every check is about the documented contract: business refusals (409, 404 for ids that
 # do not exist) are fine when documented. `negative_data_rejection` is left out on purpose:
@@ -41,12 +37,6 @@ CHECKS = [
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app()).exclude(
     path="/api/v1/notifications/stream"
 )
-
-
-@pytest.fixture
-def world(session: Session) -> Iterator[World]:
-    with frozen(NOW):
-        yield make_world(session)
 
 
 @schema.parametrize()

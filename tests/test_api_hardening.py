@@ -22,8 +22,7 @@ from api.app import create_app
 from api.middleware import RequestLimits
 from hrcore.config import get_settings
 from knowledge import background
-from tests.factories import Team
-from tests.test_api_knowledge import bearer
+from tests.factories import Team, bearer
 
 MIB = 1024 * 1024
 ASK_HR = "/api/v1/tools/ask_hr"
@@ -40,11 +39,6 @@ def app(session: Session) -> FastAPI:
 @pytest.fixture
 def client(app: FastAPI) -> TestClient:
     return TestClient(app, raise_server_exceptions=False)
-
-
-@pytest.fixture
-def team(session: Session) -> Team:
-    return Team(session)
 
 
 @dataclass

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.app import create_app
 from hrcore.actor import Channel
 from hrcore.attendance import service as attendance
 from hrcore.audit import AuditEntry
@@ -18,7 +14,9 @@ from hrcore.clock import frozen
 from hrcore.notifications.models import Notification, NotificationStatus
 from hrcore.notifications.service import notify
 from hrcore.performance.models import Review
-from tests.test_api_tools import NOW, PRECONDITIONS, World, actor_of, bearer, make_world, problem
+from tests.factories import bearer
+from tests.support.api import problem
+from tests.support.world import NOW, PRECONDITIONS, World, actor_of
 
 API = "/api/v1"
 # path -> the tool it reads through
@@ -32,21 +30,7 @@ ROUTES = {
 }
 
 
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    return create_app()
-
-
-@pytest.fixture
-def client(app: FastAPI, session: Session) -> Iterator[TestClient]:
-    with frozen(NOW):
-        yield TestClient(app, raise_server_exceptions=False)
-
-
-@pytest.fixture
-def world(session: Session) -> Iterator[World]:
-    with frozen(NOW):
-        yield make_world(session)
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.mark.parametrize("path", [*ROUTES, "/notifications"])

@@ -7,9 +7,8 @@ covered without touching this file.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ from httpx import Response
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
-from api.app import create_app
 from hrcore import idempotency, tenancy
 from hrcore.actor import Actor, Role
 from hrcore.attendance import service as attendance
@@ -28,15 +26,14 @@ from hrcore.audit import AuditEntry
 from hrcore.clock import frozen
 from hrcore.errors import Invalid
 from hrcore.idempotency import IdempotencyKey
-from hrcore.leave import service as leave
 from hrcore.leave.models import LeaveRequest
-from hrcore.people.models import GeofenceMode, Organization, User
+from hrcore.people.models import Organization, User
 from hrcore.people.service import get_organization
-from tests.factories import Team, arranging, as_actor, bearer, make_org, make_site, make_user
+from tests.factories import arranging, bearer, make_org, make_user
+from tests.support.api import problem
+from tests.support.world import NOW, PRECONDITIONS, World, actor_of
 from tools.registry import ToolSpec, all_tools, get_tool
 
-# Monday 23 November 2026, 09:00 in Nairobi: a working day, an hour after work starts.
-NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 TOOLS = "/api/v1/tools"
 ROLES = ("employee", "supervisor", "hr", "admin")
 TOOL_NAMES = [spec.name for spec in all_tools()]
@@ -47,51 +44,6 @@ LEAVE_BODY = {
     "end_date": "2026-12-08",
     "reason": "Family visit upcountry",
 }
-
-
-@dataclass
-class World:
-    """Two employers: `team` is the caller's, `other` is somebody else's."""
-
-    team: Team
-    other: Team
-    request_id: int  # a pending request of team.employee, who reports to team.supervisor
-    other_request_id: int
-
-    def user(self, role: str) -> User:
-        return getattr(self.team, role)
-
-
-def make_world(session: Session) -> World:
-    """The demo's shape: admin, hr, a supervisor with two reports; leave types; a request."""
-    team, other = Team(session, geofence_mode=GeofenceMode.FLAG), Team(session, country="TZ")
-    make_site(session, team.org)  # the head office, at the factories' Nairobi coordinates
-    requests = []
-    for t in (team, other):
-        leave.ensure_default_leave_types(session, t.org)
-        filed = leave.request_leave(
-            session,
-            t.actor("employee"),
-            leave_type="annual",
-            start_date=date(2026, 12, 14),
-            end_date=date(2026, 12, 15),
-        )
-        requests.append(filed.id)
-    session.flush()
-    return World(team=team, other=other, request_id=requests[0], other_request_id=requests[1])
-
-
-def problem(response: Response, status: int, code: str) -> dict[str, Any]:
-    """Assert `response` is a problem+json with `status` and `code`; return its body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert (body["status"], body["code"]) == (status, code)
-    return body
-
-
-def actor_of(user: User) -> Actor:
-    return as_actor(user)
 
 
 def first_allowed(spec: ToolSpec, order: tuple[str, ...] = ROLES) -> str | None:
@@ -120,22 +72,10 @@ def id_fields(spec: ToolSpec) -> list[str]:
     return [name for name in spec.args_model.model_fields if name.endswith("_id")]
 
 
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    # The app keeps no database state: each test's `session` fixture binds its sessions.
-    return create_app()
-
-
 @pytest.fixture
 def client(app: FastAPI, session: Session) -> Iterator[TestClient]:
     with frozen(NOW):
         yield TestClient(app, raise_server_exceptions=False)
-
-
-@pytest.fixture
-def world(session: Session) -> Iterator[World]:
-    with frozen(NOW):
-        yield make_world(session)
 
 
 def call(
@@ -225,52 +165,6 @@ def test_another_employers_ids_are_not_found(
     assert response.json()["code"].endswith("not_found")
     assert str(world.other.employee.full_name) not in response.text
     assert session.scalar(select(func.count()).select_from(LeaveRequest)) == writes_before
-
-
-def _open_a_shift(session: Session, world: World) -> None:
-    attendance.clock_in(session, actor_of(world.team.employee))
-
-
-def _open_a_case(session: Session, world: World) -> dict[str, Any]:
-    from hrcore.cases.service import open_case
-
-    case = open_case(session, actor_of(world.team.employee), question="Is Friday a holiday?")
-    return {"case_id": case.id}
-
-
-def _give_salaries(session: Session, world: World) -> None:
-    from hrcore.payroll.structures import set_salary_structure
-
-    hr = actor_of(world.team.hr)
-    for user in world.team.people():
-        set_salary_structure(
-            session, hr, employee_id=user.id, basic_pay="60000", effective_from=date(2026, 1, 1)
-        )
-
-
-def _pay_october(session: Session, world: World) -> None:
-    from hrcore.payroll.runs import run_payroll
-
-    _give_salaries(session, world)
-    run_payroll(session, actor_of(world.team.hr), month="2026-10", finalize=True)
-
-
-def _send_a_message(session: Session, world: World) -> dict[str, Any]:
-    from hrcore.notifications.broadcasts import send_message
-
-    sent = send_message(session, actor_of(world.team.hr), "everyone", None, "Canteen closed.")
-    return {"broadcast_id": sent.id}
-
-
-# What a valid call of some tools needs first, beyond the world (and the body it points to).
-PRECONDITIONS: dict[str, Callable[[Session, World], dict[str, Any] | None]] = {
-    "clock_out": _open_a_shift,
-    "answer_hr_case": _open_a_case,
-    "run_payroll": _give_salaries,
-    "fetch_payslip": _pay_october,
-    "list_payslips": _pay_october,
-    "message_status": _send_a_message,
-}
 
 
 @pytest.mark.parametrize("name", TOOL_NAMES)

@@ -16,10 +16,7 @@ from assistant import memory
 from assistant.language import confirmation_answer, detect_language
 from assistant.service import Assistant
 from hrcore.attendance.models import AttendanceRecord
-from hrcore.clock import frozen
-from hrcore.leave import service as leave
 from hrcore.people.models import User
-from tests.factories import Team
 from tests.fakes import LoopRunner, call, reply, scripted
 
 # Monday 23 November 2026, 09:00 in Nairobi.
@@ -36,12 +33,7 @@ def _checkpointer(engine: object) -> Iterator[None]:
     run.close()
 
 
-@pytest.fixture
-def team(session: Session) -> Iterator[Team]:
-    team = Team(session)
-    leave.ensure_default_leave_types(session, team.org)
-    with frozen(NOW):
-        yield team
+pytestmark = [pytest.mark.frozen_at(NOW), pytest.mark.team(leave_types=True)]
 
 
 def shifts(session: Session, user: User) -> int:

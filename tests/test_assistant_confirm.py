@@ -14,8 +14,6 @@ from assistant import memory
 from assistant.offline import OfflineChatModel
 from assistant.service import UNREACHABLE, Assistant
 from hrcore.attendance.models import AttendanceRecord
-from hrcore.clock import frozen
-from hrcore.leave import service as leave
 from hrcore.leave.models import LeaveRequest
 from tests.factories import Team
 from tests.fakes import BrokenChatModel, LoopRunner, call, collect, reply, scripted
@@ -34,12 +32,7 @@ def _checkpointer(engine: object) -> Iterator[None]:
     run.close()
 
 
-@pytest.fixture
-def team(session: Session) -> Iterator[Team]:
-    team = Team(session)
-    leave.ensure_default_leave_types(session, team.org)
-    with frozen(NOW):
-        yield team
+pytestmark = [pytest.mark.frozen_at(NOW), pytest.mark.team(leave_types=True)]
 
 
 def requests(session: Session, team: Team) -> int:

@@ -15,12 +15,9 @@ from assistant.catalog import say
 from assistant.models import make_chat_model
 from assistant.service import UNREACHABLE, Assistant
 from hrcore.attendance.models import AttendanceRecord
-from hrcore.clock import frozen
 from hrcore.config import Settings
-from hrcore.leave import service as leave
 from hrcore.leave.models import LeaveRequest
 from hrcore.wellness.models import IssueReport, MoodEntry
-from tests.factories import Team
 from tests.fakes import LoopRunner, collect
 from tests.fakes.openai_server import FakeOpenAI, OfflineBackedOpenAI, Step, serve
 
@@ -53,12 +50,7 @@ def _checkpointer(engine: object) -> Iterator[None]:
     run.close()
 
 
-@pytest.fixture
-def team(session: Session) -> Iterator[Team]:
-    team = Team(session)
-    leave.ensure_default_leave_types(session, team.org)
-    with frozen(NOW):
-        yield team
+pytestmark = [pytest.mark.frozen_at(NOW), pytest.mark.team(leave_types=True)]
 
 
 @pytest.fixture

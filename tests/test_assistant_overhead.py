@@ -11,13 +11,9 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import CheckpointTuple, empty_checkpoint
 from langgraph.checkpoint.memory import InMemorySaver
-from sqlalchemy.orm import Session
 
 from assistant import memory
 from assistant.service import Assistant
-from hrcore.clock import frozen
-from hrcore.leave import service as leave
-from tests.factories import Team
 from tests.fakes import LoopRunner, ScriptedChatModel, call, reply, scripted
 
 # Monday 23 November 2026, 09:00 in Nairobi.
@@ -33,12 +29,7 @@ def _checkpointer(engine: object) -> Iterator[None]:
     run.close()
 
 
-@pytest.fixture
-def team(session: Session) -> Iterator[Team]:
-    team = Team(session)
-    leave.ensure_default_leave_types(session, team.org)
-    with frozen(NOW):
-        yield team
+pytestmark = [pytest.mark.frozen_at(NOW), pytest.mark.team(leave_types=True)]
 
 
 class CountingSaver(InMemorySaver):

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from assistant import memory
 from assistant.service import Assistant
-from hrcore.clock import frozen
 from hrcore.leave import service as leave
 from hrcore.leave.models import LeaveRequest, LeaveStatus
 from tests.factories import Team
@@ -31,12 +30,7 @@ def _checkpointer(engine: object) -> Iterator[None]:
     run.close()
 
 
-@pytest.fixture
-def team(session: Session) -> Iterator[Team]:
-    team = Team(session)
-    leave.ensure_default_leave_types(session, team.org)
-    with frozen(NOW):
-        yield team
+pytestmark = [pytest.mark.frozen_at(NOW), pytest.mark.team(leave_types=True)]
 
 
 def pending_request(

@@ -14,12 +14,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.app import create_app
 from channels.africastalking import callbacks
 from hrcore.config import get_settings
 from hrcore.identities.models import InboundMessage
@@ -30,16 +28,6 @@ USSD = "/channels/africastalking/ussd"
 EVENTS = "/channels/africastalking/ussd/events"
 SMS = "/channels/africastalking/sms"
 REPORTS = "/channels/africastalking/sms/delivery"
-
-
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    return create_app()
-
-
-@pytest.fixture
-def client(app: FastAPI, session: Session) -> TestClient:
-    return TestClient(app, raise_server_exceptions=False)
 
 
 @pytest.fixture

@@ -57,9 +57,7 @@ def clock_in_at(session: Session, team: Team, when: datetime, **kwargs: Any) -> 
         return attendance.clock_in(session, team.actor("employee"), **kwargs)
 
 
-@pytest.fixture
-def team(session: Session) -> Team:
-    return Team(session, grace_minutes=5)
+pytestmark = pytest.mark.team(grace_minutes=5)
 
 
 def set_geofence(session: Session, org: Organization, mode: GeofenceMode) -> None:

@@ -31,11 +31,7 @@ def local(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC) - timedelta(hours=3)
 
 
-@pytest.fixture
-def team(session: Session) -> Team:
-    team = Team(session)
-    leave.ensure_default_leave_types(session, team.org)
-    return team
+pytestmark = pytest.mark.team(leave_types=True)
 
 
 def messages(session: Session, user: User, kind: str) -> list[Notification]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -23,10 +22,7 @@ NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 QUESTION = "Can my contract be renewed for two years?"
 
 
-@pytest.fixture
-def team(session: Session) -> Iterator[Team]:
-    with frozen(NOW):
-        yield Team(session)
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 def notes(session: Session, user: User, kind: str | None = None) -> list[Notification]:

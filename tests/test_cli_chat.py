@@ -21,8 +21,7 @@ from hrcore.leave.models import LeaveRequest
 from hrcore.people.models import User
 from knowledge.search import ingest_text
 from tests.factories import make_org, make_user
-from tests.knowledge_fixtures import CachedE5
-from tests.test_api_chat import HANDBOOK
+from tests.knowledge_fixtures import LEAVE_POLICY, CachedE5
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # Monday 09:00 in Nairobi
 
@@ -97,7 +96,7 @@ def test_citations_are_shown_under_the_reply(session, john):
         organization_id=john.organization_id,
         title="Staff Handbook",
         filename="handbook.md",
-        content=HANDBOOK,
+        content=LEAVE_POLICY,
         embedder=CachedE5(),
     )
     code, output = chat(john.email, "how many days of maternity leave", "/quit")

@@ -14,29 +14,7 @@ from hrcore.seed import DEMO_ORG
 from knowledge.handbook import handbook_documents, seed_handbook
 from knowledge.ingest import prepare
 from tests.factories import make_org
-
-
-class CountingEmbedder:
-    """Cheap deterministic vectors; counts how many passages it was asked to embed."""
-
-    model_name = "test/counting"
-    dimension = 384
-
-    def __init__(self) -> None:
-        self.passages = 0
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        self.passages += len(texts)
-        return [self._vector(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._vector(text)
-
-    @staticmethod
-    def _vector(text: str) -> list[float]:
-        vector = [0.0] * 384
-        vector[sum(map(ord, text)) % 384] = 1.0
-        return vector
+from tests.knowledge_fixtures import CountingEmbedder
 
 
 def _texts() -> dict[str, str]:

@@ -37,15 +37,7 @@ def today() -> Iterator[None]:
         yield
 
 
-def _team(session: Session, country: str = "KE") -> Team:
-    team = Team(session, country=country)
-    leave.ensure_default_leave_types(session, team.org)
-    return team
-
-
-@pytest.fixture
-def team(session: Session) -> Team:
-    return _team(session)
+pytestmark = pytest.mark.team(leave_types=True)
 
 
 def snapshot(session: Session) -> tuple[Any, ...]:
@@ -126,7 +118,7 @@ def test_default_leave_types_for_kenya(session: Session, team: Team) -> None:
 
 
 def test_default_leave_types_for_tanzania_use_its_statutory_numbers(session: Session) -> None:
-    team = _team(session, "TZ")
+    team = Team(session, country="TZ", leave_types=True)
     types = {lt.code: lt.days_per_year for lt in leave.list_leave_types(session, team.actor("hr"))}
     assert types["maternity"] == 84
     assert types["paternity"] == 3
@@ -581,7 +573,7 @@ def test_employee_cancels_a_pending_request(session: Session, team: Team) -> Non
 
 def test_only_the_employee_cancels_and_only_while_pending(session: Session, team: Team) -> None:
     req = request(session, team.actor("employee"), date(2026, 12, 7), date(2026, 12, 11))
-    other = _team(session, "TZ")
+    other = Team(session, country="TZ", leave_types=True)
     before = snapshot(session)
     for who in ("teammate", "supervisor", "hr"):
         with refused(Forbidden) as err:
@@ -633,7 +625,7 @@ def test_listing_follows_the_actors_reach(session: Session, team: Team) -> None:
 
 
 def test_organizations_are_isolated(session: Session, team: Team) -> None:
-    other = _team(session, "TZ")
+    other = Team(session, country="TZ", leave_types=True)
     leave.create_leave_type(
         session, team.actor("hr"), code="study", name="Study leave", days_per_year=5
     )
@@ -759,7 +751,7 @@ def test_carried_days_spent_before_expiry_do_not_eat_the_new_year(
 def test_the_year_end_task_rolls_over_each_organizations_last_year(
     session: Session, team: Team
 ) -> None:
-    other = _team(session, "TZ")
+    other = Team(session, country="TZ", leave_types=True)
     _year_with_leave(session, team)
     assert "leave.roll_over_year" in celery_app.tasks
     # 21:05 UTC on 31 Dec is already New Year's Day in Nairobi and Dar es Salaam.
@@ -811,7 +803,7 @@ def test_describe_request_formats_periods(session: Session, team: Team) -> None:
 def committed_team(engine: Engine) -> Iterator[Team]:
     """A team whose rows are committed (other connections see them), removed afterwards."""
     with arranging(Session(engine, expire_on_commit=False)) as setup:
-        team = _team(setup)
+        team = Team(setup, leave_types=True)
         # The year's balance rows already exist, as they do once anyone has looked at them.
         for lt in leave.ensure_default_leave_types(setup, team.org):
             if not leave.is_unlimited(lt):
@@ -917,7 +909,7 @@ def test_a_refusal_counts_calendar_day_leave_in_calendar_days(session: Session, 
 
 
 def test_tanzanian_maternity_is_84_calendar_days(session: Session) -> None:
-    team = _team(session, country="TZ")
+    team = Team(session, country="TZ", leave_types=True)
     maternity = next(
         t for t in leave.list_leave_types(session, team.actor("hr")) if t.code == "maternity"
     )
@@ -937,7 +929,7 @@ def test_a_change_in_the_law_is_a_new_dated_entry(
         statutory.in_force("TZ", "sick", date(2006, 12, 19))
     assert all(entry.source for entry in statutory.ENTITLEMENTS)
     with frozen(datetime(2030, 1, 6, 9, 0, tzinfo=UTC)):
-        team = _team(session)
+        team = Team(session, leave_types=True)
     paternity = next(
         t for t in leave.list_leave_types(session, team.actor("hr")) if t.code == "paternity"
     )
@@ -1188,7 +1180,7 @@ def test_in_january_the_carry_counts_before_the_roll_over_has_run(
 
 def test_an_employer_new_this_year_carries_nothing_from_before_it(session: Session) -> None:
     with frozen(datetime(2027, 3, 1, 9, 0, tzinfo=UTC)):
-        team = _team(session)  # staff hired in 2024, but no 2026 on record here
+        team = Team(session, leave_types=True)  # staff hired in 2024, but no 2026 on record here
         view = balance_of(session, team.actor("employee"))
         assert (view.carried_over, view.carry_over_projected) == (0, False)
 

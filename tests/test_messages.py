@@ -6,17 +6,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.app import create_app
 from assistant import memory
 from assistant.offline import OfflineChatModel
 from assistant.service import Assistant
 from hrcore.audit import AuditEntry
-from hrcore.clock import frozen
 from hrcore.errors import Conflict, Forbidden, Invalid, NotFound
 from hrcore.notifications import broadcasts
 from hrcore.notifications.models import Broadcast, Notification, NotificationStatus
@@ -37,21 +34,7 @@ def _checkpointer(engine: object) -> Iterator[None]:
     run.close()
 
 
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    return create_app()
-
-
-@pytest.fixture
-def client(app: FastAPI, session: Session) -> TestClient:
-    return TestClient(app, raise_server_exceptions=False)
-
-
-@pytest.fixture
-def team(session: Session) -> Iterator[Team]:
-    team = Team(session)
-    with frozen(NOW):
-        yield team
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture

@@ -6,15 +6,12 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.orm import Session
 
-from api.app import create_app
 from hrcore.actor import Channel
 from hrcore.automations.models import AutomationRun
-from hrcore.clock import frozen
 from hrcore.config import get_settings
 from hrcore.notifications.models import (
     AttemptOutcome,
@@ -29,15 +26,7 @@ NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    return create_app()
-
-
-@pytest.fixture
-def client(app: FastAPI, session: Session) -> Iterator[TestClient]:
-    with frozen(NOW):
-        yield TestClient(app, raise_server_exceptions=False)
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture

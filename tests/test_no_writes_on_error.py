@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from api.app import create_app
 from assistant.adapter import call_tool
 from hrcore.actor import Actor, Permission
 from hrcore.all_models import Base
@@ -191,11 +190,6 @@ def snapshot(session: Session) -> dict[str, str]:
 
 def test_every_tool_has_a_failing_case() -> None:
     assert set(CASES) == {spec.name for spec in all_tools()}
-
-
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    return create_app()
 
 
 @pytest.mark.parametrize(("tool", "who", "args"), PARAMS)

@@ -23,7 +23,8 @@ from api.routes import resources
 from hrcore.actor import Actor, Permission
 from hrcore.audit import AuditEntry
 from hrcore.clock import frozen
-from tests.test_api_tools import NOW, World, bearer, make_world
+from tests.factories import bearer
+from tests.support.world import NOW, World
 from tools import registry
 from tools.registry import ToolArgs, ToolContext, ToolResult, run_tool, tool_spec
 
@@ -83,12 +84,6 @@ def probe(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     VALIDATIONS.clear()
     RECEIVED.clear()
-
-
-@pytest.fixture
-def world(session: Session) -> Iterator[World]:
-    with frozen(NOW):
-        yield make_world(session)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +10,6 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from hrcore.actor import Channel
-from hrcore.clock import frozen
 from hrcore.notifications.models import (
     AttemptOutcome,
     Notification,
@@ -32,11 +30,7 @@ def runner() -> CliRunner:
     return CliRunner(env={"COLUMNS": "250"})
 
 
-@pytest.fixture
-def team(session: Session) -> Iterator[Team]:
-    team = Team(session)
-    with frozen(NOW):
-        yield team
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 def failed(

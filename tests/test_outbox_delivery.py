@@ -34,16 +34,17 @@ from tests.fakes import africastalking_server as at
 from tests.fakes.outbox_support import (
     at_env,
     attempts,
-    committed_database,
-    committed_team,
     row,
     settings_env,
-    using,
     wait_for,
 )
 
 # Deliveries without a broker run in the committing thread here (see conftest).
-pytestmark = pytest.mark.usefixtures("inline_outbox")
+pytestmark = [
+    pytest.mark.usefixtures("inline_outbox"),
+    pytest.mark.team(committed=True),
+    pytest.mark.one_committed_database,
+]
 
 TEXT = "Person 4 asked for Unpaid leave 7 Dec 2026 to 8 Dec 2026. Request #12."
 
@@ -61,25 +62,6 @@ def stand_in() -> Iterator[at.FakeAfricasTalking]:
         settings_env(**at_env(server.base_url, AJIRA_OUTBOX_RETRY_BASE="0.2")),
     ):
         yield server
-
-
-@pytest.fixture(scope="module")
-def module_db(engine: Engine) -> Iterator[Engine]:
-    with committed_database(engine) as own:
-        yield own
-
-
-@pytest.fixture
-def committed_engine(engine: Engine, module_db: Engine) -> Iterator[Engine]:
-    """This module's database with real commits (one per module: see `committed_database`)."""
-    with using(module_db, engine) as own:
-        yield own
-
-
-@pytest.fixture
-def team(committed_engine: Engine) -> Iterator[Team]:
-    with committed_team(committed_engine) as team:
-        yield team
 
 
 def queued(engine: Engine, user: User, text: str = TEXT, channel: Channel = Channel.SMS) -> int:

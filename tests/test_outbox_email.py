@@ -20,16 +20,14 @@ from tests.factories import arranging, make_user
 from tests.fakes import smtp_server
 from tests.fakes.outbox_support import (
     attempts,
-    committed_database,
     committed_team,
     row,
     settings_env,
-    using,
     wait_for,
 )
 
 # Deliveries without a broker run in the committing thread here (see conftest).
-pytestmark = pytest.mark.usefixtures("inline_outbox")
+pytestmark = [pytest.mark.usefixtures("inline_outbox"), pytest.mark.one_committed_database]
 
 TEXT = "Your leave request #7 was approved by Mary Akinyi.\nEnjoy the time off."
 
@@ -37,19 +35,6 @@ TEXT = "Your leave request #7 was approved by Mary Akinyi.\nEnjoy the time off."
 @pytest.fixture(autouse=True)
 def _no_background_sweep() -> None:
     outbox.skip_in_process_sweeps(3600)
-
-
-@pytest.fixture(scope="module")
-def module_db(engine: Engine) -> Iterator[Engine]:
-    with committed_database(engine) as own:
-        yield own
-
-
-@pytest.fixture
-def committed_engine(engine: Engine, module_db: Engine) -> Iterator[Engine]:
-    """This module's database with real commits (one per module: see `committed_database`)."""
-    with using(module_db, engine) as own:
-        yield own
 
 
 @pytest.fixture

@@ -53,13 +53,10 @@ from tests.fakes.outbox_support import (
     at_env,
     attempts,
     broker,
-    committed_database,
-    committed_team,
     free_port,
     kill_group,
     redis_server_on,
     settings_env,
-    using,
     wait_for,
 )
 
@@ -73,23 +70,7 @@ def _no_background_sweep() -> None:
     outbox.skip_in_process_sweeps(3600)
 
 
-@pytest.fixture(scope="module")
-def module_db(engine: Engine) -> Iterator[Engine]:
-    with committed_database(engine) as own:
-        yield own
-
-
-@pytest.fixture
-def committed_engine(engine: Engine, module_db: Engine) -> Iterator[Engine]:
-    """This module's database with real commits (one per module: see `committed_database`)."""
-    with using(module_db, engine) as own:
-        yield own
-
-
-@pytest.fixture
-def team(committed_engine: Engine) -> Iterator[Team]:
-    with committed_team(committed_engine) as team:
-        yield team
+pytestmark = [pytest.mark.team(committed=True), pytest.mark.one_committed_database]
 
 
 # ------------------------------------------------------------------ a slow provider

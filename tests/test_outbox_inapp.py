@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from api.app import create_app
 from hrcore.actor import Channel
 from hrcore.notifications.models import Notification, NotificationStatus
 from hrcore.notifications.service import notify
 from tests.factories import Team, bearer
 
 API = "/api/v1"
-
-
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    return create_app()
-
-
-@pytest.fixture
-def client(app: FastAPI, session: Session) -> TestClient:
-    return TestClient(app, raise_server_exceptions=False)
-
-
-@pytest.fixture
-def team(session: Session) -> Team:
-    return Team(session)
 
 
 def in_app(session: Session, team: Team, text: str, *, who: str = "employee") -> Notification:

@@ -7,7 +7,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from api.app import create_app
 from hrcore.actor import Channel
 from hrcore.notifications.models import Notification, NotificationStatus
 from tests.factories import Team
@@ -28,21 +27,6 @@ BUFFERED = (
     "id=ATXid_1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d&status=Buffered&phoneNumber=%2B254711000003"
     "&networkCode=63902&retryCount=1"
 )
-
-
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    return create_app()
-
-
-@pytest.fixture
-def client(app: FastAPI, session: Session) -> TestClient:
-    return TestClient(app, raise_server_exceptions=False)
-
-
-@pytest.fixture
-def team(session: Session) -> Team:
-    return Team(session)
 
 
 def sent_row(session: Session, team: Team, message_id: str) -> Notification:

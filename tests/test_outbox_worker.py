@@ -36,8 +36,6 @@ from tests.fakes.outbox_support import (
     at_env,
     attempts,
     broker,
-    committed_database,
-    committed_team,
     free_port,
     in_process_worker,
     quiet_weekdays,
@@ -45,12 +43,15 @@ from tests.fakes.outbox_support import (
     row,
     rows_for,
     settings_env,
-    using,
     wait_for,
 )
 
 # Deliveries without a broker run in the committing thread here (see conftest).
-pytestmark = pytest.mark.usefixtures("inline_outbox")
+pytestmark = [
+    pytest.mark.usefixtures("inline_outbox"),
+    pytest.mark.team(committed=True),
+    pytest.mark.one_committed_database,
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 RETRY_BASE = "0.3"
@@ -59,19 +60,6 @@ RETRY_BASE = "0.3"
 @pytest.fixture(autouse=True)
 def _no_background_sweep() -> None:
     outbox.skip_in_process_sweeps(3600)
-
-
-@pytest.fixture(scope="module")
-def module_db(engine: Engine) -> Iterator[Engine]:
-    with committed_database(engine) as own:
-        yield own
-
-
-@pytest.fixture
-def committed_engine(engine: Engine, module_db: Engine) -> Iterator[Engine]:
-    """This module's database with real commits (one per module: see `committed_database`)."""
-    with using(module_db, engine) as own:
-        yield own
 
 
 @pytest.fixture
@@ -83,12 +71,6 @@ def stand_in() -> Iterator[at.FakeAfricasTalking]:
         # The first call answers late, so a second run of the task overlaps it.
         server.delay_s = 0.2
         yield server
-
-
-@pytest.fixture
-def team(committed_engine: Engine) -> Iterator[Team]:
-    with committed_team(committed_engine) as team:
-        yield team
 
 
 def _twice(session: Session, user: User, kind: str) -> None:

@@ -11,13 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.app import create_app
 from hrcore.clock import frozen
 from hrcore.errors import Conflict
 from hrcore.payroll.export import export_run
@@ -71,16 +69,6 @@ def world(session: Session) -> Payrolled:
     team.employee.department_id = make_department(session, team.org, "Production").id
     session.flush()
     return payrolled(session, team)
-
-
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    return create_app()
-
-
-@pytest.fixture
-def client(app: FastAPI, session: Session) -> TestClient:
-    return TestClient(app, raise_server_exceptions=False)
 
 
 def pdf_text(content: bytes) -> tuple[int, str]:

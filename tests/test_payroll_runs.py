@@ -43,9 +43,7 @@ def _now() -> Iterator[None]:
         yield
 
 
-@pytest.fixture
-def team(session: Session) -> Team:
-    return Team(session, name="Jua Kali Foods Ltd")
+pytestmark = pytest.mark.team(name="Jua Kali Foods Ltd")
 
 
 def salary(

@@ -12,11 +12,6 @@ from hrcore.people.models import User
 from tests.factories import Team, refused
 
 
-@pytest.fixture
-def team(session: Session) -> Team:
-    return Team(session)
-
-
 def test_hr_creates_employee_with_phone_normalised_to_e164(session: Session, team: Team) -> None:
     user = people.create_employee(
         session,

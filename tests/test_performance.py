@@ -26,11 +26,6 @@ def _clock() -> Iterator[None]:
         yield
 
 
-@pytest.fixture
-def team(session: Session) -> Team:
-    return Team(session)
-
-
 def _review(session: Session, team: Team, who: str = "supervisor", **overrides: Any) -> Review:
     values: dict[str, Any] = {
         "employee_id": team.employee.id,

@@ -5,6 +5,11 @@ same supervisor ("teammate"), that supervisor, hr and admin. Each cell runs in
 a session of its own acting for its actor's employer, as a request does, so the
 database's row-level security applies too; it is rolled back, so the cells cannot
 affect one another.
+
+Older rows name the actors allowed (everyone else is forbidden); newer rows write the
+outcome out for every actor, at home and from another employer, because "not found"
+(the object does not exist for them) and "forbidden" (it does, but not for them) are
+different promises.
 """
 
 from __future__ import annotations
@@ -16,26 +21,39 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hrcore import db, tenancy
 from hrcore.actor import Actor, Role
 from hrcore.attendance import service as attendance
+from hrcore.cases import service as cases
 from hrcore.clock import frozen
 from hrcore.errors import Forbidden, HRError, NotFound
 from hrcore.leave import service as leave
 from hrcore.notifications import service as notifications
+from hrcore.payroll import payslips, runs, structures
+from hrcore.payroll.models import Payslip
 from hrcore.people import service as people
 from hrcore.performance import service as performance
 from hrcore.wellness import service as wellness
 from hrcore.wellness import summary as wellness_summaries
+from knowledge import service as documents
 from tests.factories import Team, as_actor
+from tools.registry import run_tool
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # Monday 09:00 in Nairobi and Dar es Salaam
 ACTORS = ("self", "teammate", "supervisor", "hr", "admin")
 EVERYONE = frozenset(ACTORS)
 MANAGERS = frozenset({"self", "supervisor", "hr", "admin"})
 PEOPLE_TEAM = frozenset({"hr", "admin"})
+ALLOWED, FORBIDDEN, NOT_FOUND = "allowed", "forbidden", "not_found"
+Outcomes = dict[str, str]
+
+
+def outcomes(*, self: str, teammate: str, supervisor: str, hr: str, admin: str) -> Outcomes:
+    """What each actor gets; every actor must be named."""
+    return {"self": self, "teammate": teammate, "supervisor": supervisor, "hr": hr, "admin": admin}
 
 
 @dataclass
@@ -43,6 +61,12 @@ class World:
     team: Team
     request_id: int
     review_id: int
+    # Filled in by a row's setup (`SETUP`) when it needs them.
+    run_id: int = 0
+    payslip_id: int = 0
+    draft_payslip_id: int = 0
+    case_id: int = 0
+    document_id: int = 0
 
     def actor(self, name: str) -> Actor:
         user = self.team.employee if name == "self" else getattr(self.team, name)
@@ -55,8 +79,8 @@ class World:
 
 Call = Callable[[Session, Actor, World], Any]
 
-# service name -> (call, the actors allowed)
-MATRIX: dict[str, tuple[Call, frozenset[str]]] = {
+# service name -> (call, the actors allowed, or every actor's outcome)
+MATRIX: dict[str, tuple[Call, frozenset[str] | Outcomes]] = {
     "people.create_employee": (
         lambda s, a, w: people.create_employee(
             s, a, full_name="New Hire", email="new.hire@matrix.test", hire_date=date(2026, 11, 1)
@@ -170,9 +194,187 @@ MATRIX: dict[str, tuple[Call, frozenset[str]]] = {
         lambda s, a, w: notifications.list_notifications(s, a),
         EVERYONE,
     ),
+    # Payroll: the people team runs it; an employee reads their own pay and nobody else's,
+    # and their supervisor does not see it either.
+    "structures.set_salary_structure": (
+        lambda s, a, w: structures.set_salary_structure(
+            s, a, employee_id=w.target, basic_pay="70000", effective_from=date(2026, 11, 1)
+        ),
+        outcomes(
+            self=FORBIDDEN, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=ALLOWED, admin=ALLOWED
+        ),
+    ),
+    "structures.get_salary_structure": (
+        lambda s, a, w: structures.get_salary_structure(s, a, employee_id=w.target),
+        outcomes(self=ALLOWED, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=ALLOWED, admin=ALLOWED),
+    ),
+    "structures.list_salary_structures": (
+        lambda s, a, w: structures.list_salary_structures(s, a, employee_id=w.target),
+        outcomes(self=ALLOWED, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=ALLOWED, admin=ALLOWED),
+    ),
+    "runs.run_payroll": (
+        lambda s, a, w: runs.run_payroll(s, a, month="2026-11"),
+        outcomes(
+            self=FORBIDDEN, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=ALLOWED, admin=ALLOWED
+        ),
+    ),
+    "runs.get_run": (
+        lambda s, a, w: runs.get_run(s, a, run_id=w.run_id),
+        outcomes(
+            self=FORBIDDEN, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=ALLOWED, admin=ALLOWED
+        ),
+    ),
+    "runs.submit_for_review": (
+        lambda s, a, w: runs.submit_for_review(s, a, run_id=w.run_id),
+        outcomes(
+            self=FORBIDDEN, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=ALLOWED, admin=ALLOWED
+        ),
+    ),
+    "runs.finalize_run": (
+        lambda s, a, w: runs.finalize_run(s, a, run_id=w.run_id),
+        outcomes(
+            self=FORBIDDEN, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=ALLOWED, admin=ALLOWED
+        ),
+    ),
+    "payslips.get_payslip": (
+        lambda s, a, w: payslips.get_payslip(s, a, payslip_id=w.payslip_id),
+        outcomes(self=ALLOWED, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=ALLOWED, admin=ALLOWED),
+    ),
+    # A payslip of a run not yet finalised does not exist for its employee.
+    "payslips.get_payslip (draft)": (
+        lambda s, a, w: payslips.get_payslip(s, a, payslip_id=w.draft_payslip_id),
+        outcomes(
+            self=NOT_FOUND, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=ALLOWED, admin=ALLOWED
+        ),
+    ),
+    "payslips.find_payslip": (
+        lambda s, a, w: payslips.find_payslip(s, a, employee_id=w.target, month="2026-10"),
+        outcomes(self=ALLOWED, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=ALLOWED, admin=ALLOWED),
+    ),
+    "payslips.list_payslips": (
+        lambda s, a, w: payslips.list_payslips(s, a, employee_id=w.target),
+        outcomes(self=ALLOWED, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=ALLOWED, admin=ALLOWED),
+    ),
+    # Questions to hr: anyone asks; only the asker and the people team see a question.
+    "cases.open_case": (
+        lambda s, a, w: cases.open_case(s, a, question="Is the 12th a public holiday?"),
+        outcomes(self=ALLOWED, teammate=ALLOWED, supervisor=ALLOWED, hr=ALLOWED, admin=ALLOWED),
+    ),
+    "cases.list_cases": (
+        lambda s, a, w: cases.list_cases(s, a),
+        outcomes(self=ALLOWED, teammate=ALLOWED, supervisor=ALLOWED, hr=ALLOWED, admin=ALLOWED),
+    ),
+    "cases.get_case": (
+        lambda s, a, w: cases.get_case(s, a, case_id=w.case_id),
+        outcomes(self=ALLOWED, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=ALLOWED, admin=ALLOWED),
+    ),
+    "cases.answer_case": (
+        lambda s, a, w: cases.answer_case(s, a, case_id=w.case_id, answer="Yes, it is."),
+        outcomes(
+            self=FORBIDDEN, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=ALLOWED, admin=ALLOWED
+        ),
+    ),
+    "cases.close_case": (
+        lambda s, a, w: cases.close_case(s, a, case_id=w.case_id),
+        outcomes(self=ALLOWED, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=ALLOWED, admin=ALLOWED),
+    ),
+    # Policy documents: the people team manages them; everyone searches them.
+    "knowledge.upload_document": (
+        lambda s, a, w: documents.upload_document(
+            s, a, filename="conduct.md", content=b"# Conduct\n\nBe kind.\n"
+        ),
+        outcomes(
+            self=FORBIDDEN, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=ALLOWED, admin=ALLOWED
+        ),
+    ),
+    "knowledge.list_documents": (
+        lambda s, a, w: documents.list_documents(s, a),
+        outcomes(
+            self=FORBIDDEN, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=ALLOWED, admin=ALLOWED
+        ),
+    ),
+    "knowledge.get_document": (
+        lambda s, a, w: documents.get_document(s, a, document_id=w.document_id),
+        outcomes(
+            self=FORBIDDEN, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=ALLOWED, admin=ALLOWED
+        ),
+    ),
+    "knowledge.delete_document": (
+        lambda s, a, w: documents.delete_document(s, a, document_id=w.document_id),
+        outcomes(
+            self=FORBIDDEN, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=ALLOWED, admin=ALLOWED
+        ),
+    ),
+    "knowledge.search_policy": (
+        lambda s, a, w: run_tool(s, a, "search_policy", {"query": "How long is paternity leave?"}),
+        outcomes(self=ALLOWED, teammate=ALLOWED, supervisor=ALLOWED, hr=ALLOWED, admin=ALLOWED),
+    ),
 }
 
-# Services that name an object: another employer's actors must get "not found".
+
+def _salaries(session: Session, world: World) -> None:
+    hr = as_actor(world.team.hr)
+    for user in world.team.people():
+        structures.set_salary_structure(
+            session, hr, employee_id=user.id, basic_pay="60000", effective_from=date(2026, 1, 1)
+        )
+
+
+def _payroll(session: Session, world: World) -> None:
+    """October paid and issued; November's run a draft."""
+    _salaries(session, world)
+    hr = as_actor(world.team.hr)
+    runs.run_payroll(session, hr, month="2026-10", finalize=True)
+    world.run_id = runs.run_payroll(session, hr, month="2026-11").id
+    world.payslip_id = payslips.find_payslip(session, as_actor(world.team.employee)).id
+    draft = session.scalar(
+        select(Payslip).where(Payslip.run_id == world.run_id, Payslip.employee_id == world.target)
+    )
+    assert draft is not None
+    world.draft_payslip_id = draft.id
+
+
+def _case(session: Session, world: World) -> None:
+    asked = cases.open_case(session, as_actor(world.team.employee), question="Is Friday off?")
+    world.case_id = asked.id
+
+
+def _document(session: Session, world: World) -> None:
+    uploaded = documents.upload_document(
+        session, as_actor(world.team.hr), filename="leave.md", content=b"# Leave\n\n21 days.\n"
+    )
+    world.document_id = uploaded.id
+
+
+# What a row needs in the target's employer beyond the world everyone gets.
+SETUP: dict[str, Callable[[Session, World], None]] = {
+    "structures.get_salary_structure": _salaries,
+    "structures.list_salary_structures": _salaries,
+    "runs.run_payroll": _salaries,
+    "runs.get_run": _payroll,
+    "runs.submit_for_review": _payroll,
+    "runs.finalize_run": _payroll,
+    "payslips.get_payslip": _payroll,
+    "payslips.get_payslip (draft)": _payroll,
+    "payslips.find_payslip": _payroll,
+    "payslips.list_payslips": _payroll,
+    "cases.get_case": _case,
+    "cases.answer_case": _case,
+    "cases.close_case": _case,
+    "knowledge.get_document": _document,
+    "knowledge.delete_document": _document,
+}
+
+
+def expected(service: str, who: str) -> str:
+    rule = MATRIX[service][1]
+    if isinstance(rule, dict):
+        return rule[who]
+    return ALLOWED if who in rule else FORBIDDEN
+
+
+# Services that name an object: another employer's actors must get "not found"
+# (or "forbidden", where their role may not do it even at home).
 TARGETED = [
     "people.get_employee",
     "people.deactivate_employee",
@@ -186,6 +388,55 @@ TARGETED = [
     "performance.list_reviews",
     "performance.get_review",
 ]
+
+# Newer services that name an object, each actor of another employer aiming at the target
+# employer's: what they get, written out. A role that may do it at home never gets more than
+# "not found"; one that may not is refused before anything is looked up where the service
+# checks the permission first.
+ABROAD: dict[str, Outcomes] = {
+    "structures.set_salary_structure": outcomes(
+        self=FORBIDDEN, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=NOT_FOUND, admin=NOT_FOUND
+    ),
+    "structures.get_salary_structure": outcomes(
+        self=FORBIDDEN, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=NOT_FOUND, admin=NOT_FOUND
+    ),
+    "structures.list_salary_structures": outcomes(
+        self=FORBIDDEN, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=NOT_FOUND, admin=NOT_FOUND
+    ),
+    "runs.get_run": outcomes(
+        self=FORBIDDEN, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=NOT_FOUND, admin=NOT_FOUND
+    ),
+    "runs.submit_for_review": outcomes(
+        self=FORBIDDEN, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=NOT_FOUND, admin=NOT_FOUND
+    ),
+    "runs.finalize_run": outcomes(
+        self=FORBIDDEN, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=NOT_FOUND, admin=NOT_FOUND
+    ),
+    "payslips.get_payslip": outcomes(
+        self=NOT_FOUND, teammate=NOT_FOUND, supervisor=NOT_FOUND, hr=NOT_FOUND, admin=NOT_FOUND
+    ),
+    "payslips.find_payslip": outcomes(
+        self=FORBIDDEN, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=NOT_FOUND, admin=NOT_FOUND
+    ),
+    "payslips.list_payslips": outcomes(
+        self=FORBIDDEN, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=NOT_FOUND, admin=NOT_FOUND
+    ),
+    "cases.get_case": outcomes(
+        self=NOT_FOUND, teammate=NOT_FOUND, supervisor=NOT_FOUND, hr=NOT_FOUND, admin=NOT_FOUND
+    ),
+    "cases.answer_case": outcomes(
+        self=FORBIDDEN, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=NOT_FOUND, admin=NOT_FOUND
+    ),
+    "cases.close_case": outcomes(
+        self=NOT_FOUND, teammate=NOT_FOUND, supervisor=NOT_FOUND, hr=NOT_FOUND, admin=NOT_FOUND
+    ),
+    "knowledge.get_document": outcomes(
+        self=FORBIDDEN, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=NOT_FOUND, admin=NOT_FOUND
+    ),
+    "knowledge.delete_document": outcomes(
+        self=FORBIDDEN, teammate=FORBIDDEN, supervisor=FORBIDDEN, hr=NOT_FOUND, admin=NOT_FOUND
+    ),
+}
 
 
 def _build_world(session: Session, country: str = "KE") -> World:
@@ -257,15 +508,24 @@ def test_matrix_roles_are_what_the_fixture_says(world: World) -> None:
     assert world.team.teammate.reports_to_id == world.team.supervisor.id
 
 
+def _check(error: HRError | None, outcome: str, what: str) -> None:
+    if outcome == ALLOWED:
+        assert error is None, f"{what} should be allowed, got {error and error.code}"
+    elif outcome == FORBIDDEN:
+        assert isinstance(error, Forbidden), f"{what} should be forbidden, got {error!r}"
+    else:
+        assert outcome == NOT_FOUND
+        assert isinstance(error, NotFound), f"{what} should be not found, got {error!r}"
+
+
 @pytest.mark.parametrize("who", ACTORS)
 @pytest.mark.parametrize("service", sorted(MATRIX))
 def test_permission_matrix(session: Session, world: World, service: str, who: str) -> None:
-    call, allowed = MATRIX[service]
+    call, _ = MATRIX[service]
+    if service in SETUP:
+        SETUP[service](session, world)
     error = _attempt(session, call, world.actor(who), world)
-    if who in allowed:
-        assert error is None, f"{who} should be allowed {service}, got {error and error.code}"
-    else:
-        assert isinstance(error, Forbidden), f"{who} should be forbidden {service}, got {error!r}"
+    _check(error, expected(service, who), f"{who} at {service}")
 
 
 @pytest.mark.parametrize("who", ACTORS)
@@ -277,9 +537,27 @@ def test_another_employer_sees_not_found(
     call, _ = MATRIX[service]
     error = _attempt(session, call, other.actor(who), world)
     assert isinstance(error, NotFound | Forbidden), f"{who} of another employer: {error!r}"
-    if who in MATRIX[service][1]:
+    if expected(service, who) == ALLOWED:
         # A role that may do this at home must still not reach across employers.
         assert isinstance(error, NotFound), f"{who}: expected not found, got {error.code}"
+
+
+def test_every_object_naming_row_is_checked_across_employers() -> None:
+    assert not set(TARGETED) & set(ABROAD)
+    assert set(SETUP) - {"runs.run_payroll", "payslips.get_payslip (draft)"} <= set(ABROAD)
+
+
+@pytest.mark.parametrize("who", ACTORS)
+@pytest.mark.parametrize("service", sorted(ABROAD))
+def test_another_employers_actors_get_what_the_table_says(
+    session: Session, world: World, other: World, service: str, who: str
+) -> None:
+    """Actors of `other` (Tanzania) aim at `world`'s (Kenya) objects."""
+    call, _ = MATRIX[service]
+    if service in SETUP:
+        SETUP[service](session, world)
+    error = _attempt(session, call, other.actor(who), world)
+    _check(error, ABROAD[service][who], f"{who} of another employer at {service}")
 
 
 @pytest.mark.parametrize("service", ["people.list_employees", "leave.list_leave_requests"])

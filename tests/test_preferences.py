@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import date, time
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.app import create_app
 from hrcore.actor import Channel
 from hrcore.automations import preferences
 from hrcore.automations import service as automations
@@ -20,16 +18,6 @@ from hrcore.notifications.service import notify
 from tests.factories import Team, bearer, refused
 
 TOOLS = "/api/v1/tools"
-
-
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    return create_app()
-
-
-@pytest.fixture
-def client(app: FastAPI, session: Session) -> TestClient:
-    return TestClient(app, raise_server_exceptions=False)
 
 
 def test_a_chosen_channel_and_quiet_hours_are_kept_and_used(session: Session) -> None:

@@ -20,7 +20,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from api.app import create_app
 from assistant.offline import nlu
 from assistant.offline.conversation import Conversation
 from assistant.offline.wording import word_result
@@ -35,7 +34,7 @@ from hrcore.reports import links
 from hrcore.reports.links import SHARED_PATH, ChartRequest, chart_link, open_link
 from hrcore.wellness.models import MoodEntry, MoodParticipation
 from tests.factories import Team, bearer, make_department
-from tests.test_api_tools import problem
+from tests.support.api import problem
 from tools.registry import run_tool, tools_for
 
 # Wednesday 11 November 2026, 09:00 in Nairobi; the last week that has ended is 2-8 November.
@@ -50,16 +49,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def _clock() -> Iterator[None]:
     with frozen(NOW):
         yield
-
-
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    return create_app()
-
-
-@pytest.fixture
-def client(app: FastAPI, session: Session) -> TestClient:
-    return TestClient(app, raise_server_exceptions=False)
 
 
 def _shift(

@@ -23,7 +23,7 @@ from knowledge.evaluate import (
 from knowledge.handbook import seed_handbook
 from knowledge.search import SearchHit, search
 from tests.factories import make_org
-from tests.test_handbook import CountingEmbedder
+from tests.knowledge_fixtures import CountingEmbedder
 
 MATERNITY_EN = "how many days of maternity leave do I get?"
 MATERNITY_SW = "likizo ya uzazi ni siku ngapi?"

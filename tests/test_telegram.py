@@ -29,7 +29,6 @@ from hrcore.attendance.models import AttendanceRecord, GeofenceStatus, LocationS
 from hrcore.clock import frozen
 from hrcore.identities import service as identities
 from hrcore.identities.models import ChannelIdentity, InboundMessage
-from hrcore.leave import service as leave
 from hrcore.leave.models import LeaveRequest, LeaveStatus
 from hrcore.notifications import outbox
 from hrcore.notifications.models import AttemptOutcome, NotificationStatus
@@ -39,11 +38,9 @@ from tests.factories import Team, arranging, make_site
 from tests.fakes import telegram_server as tg
 from tests.fakes.outbox_support import (
     attempts,
-    committed_database,
     committed_team,
     row,
     settings_env,
-    using,
     wait_for,
 )
 
@@ -110,30 +107,31 @@ def client(
         yield module_client
 
 
-@pytest.fixture
-def team(session: Session) -> Team:
-    with frozen(NOW):
-        team = Team(session)
-        leave.ensure_default_leave_types(session, team.org)
-        team.employee.phone = PHONE
-        team.employee.full_name = "Wanjiku Mwangi"
-        session.flush()
-        return team
+pytestmark = [pytest.mark.team(leave_types=True), pytest.mark.one_committed_database]
 
 
 @pytest.fixture
-def wanjiku(session: Session, team: Team) -> User:
+def telegram_team(session: Session, team: Team) -> Team:
+    """The demo team; its employee, Wanjiku, has the number her Telegram account shares."""
+    team.employee.phone = PHONE
+    team.employee.full_name = "Wanjiku Mwangi"
+    session.flush()
+    return team
+
+
+@pytest.fixture
+def wanjiku(session: Session, telegram_team: Team) -> User:
     """The employee, her Telegram account already linked."""
     identities.link(
         session,
-        team.employee,
+        telegram_team.employee,
         Channel.TELEGRAM,
         str(USER_ID),
         verified_via="telegram_contact",
         reply_to=str(USER_ID),
     )
     session.flush()
-    return team.employee
+    return telegram_team.employee
 
 
 def post(client: TestClient, body: Any, *, secret: str | None = SECRET) -> Any:
@@ -179,7 +177,11 @@ def telegram_identity(session: Session) -> ChannelIdentity | None:
 
 @pytest.mark.parametrize("secret", [None, "", "wrong-secret", SECRET + "x"])
 def test_a_missing_or_wrong_secret_is_401_and_nothing_is_handled(
-    client: TestClient, session: Session, team: Team, telegram: tg.FakeTelegram, secret: str | None
+    client: TestClient,
+    session: Session,
+    telegram_team: Team,
+    telegram: tg.FakeTelegram,
+    secret: str | None,
 ) -> None:
     response = post(client, payload("start_command"), secret=secret)
     assert response.status_code == 401
@@ -249,7 +251,7 @@ def test_a_group_chat_is_never_answered(
 
 
 def test_a_stranger_is_asked_to_share_their_own_number(
-    client: TestClient, session: Session, team: Team, telegram: tg.FakeTelegram
+    client: TestClient, session: Session, telegram_team: Team, telegram: tg.FakeTelegram
 ) -> None:
     deliver_update(client, payload("start_command"))
     (call,) = telegram.sent_to(USER_ID)
@@ -260,7 +262,7 @@ def test_a_stranger_is_asked_to_share_their_own_number(
 
 
 def test_a_swahili_speaking_stranger_is_asked_in_swahili(
-    client: TestClient, session: Session, team: Team, telegram: tg.FakeTelegram
+    client: TestClient, session: Session, telegram_team: Team, telegram: tg.FakeTelegram
 ) -> None:
     body = payload("start_command")
     body["message"]["from"]["language_code"] = "sw"
@@ -271,13 +273,13 @@ def test_a_swahili_speaking_stranger_is_asked_in_swahili(
 
 
 def test_sharing_ones_own_number_links_the_account_and_greets_by_name(
-    client: TestClient, session: Session, team: Team, telegram: tg.FakeTelegram
+    client: TestClient, session: Session, telegram_team: Team, telegram: tg.FakeTelegram
 ) -> None:
     deliver_update(client, payload("contact"))
     identity = telegram_identity(session)
     assert identity is not None
     assert (identity.user_id, identity.verified_via, identity.reply_to) == (
-        team.employee.id,
+        telegram_team.employee.id,
         "telegram_contact",
         str(USER_ID),
     )
@@ -287,11 +289,11 @@ def test_sharing_ones_own_number_links_the_account_and_greets_by_name(
     # From now on the same account is Wanjiku.
     resolved = identities.resolve(session, Channel.TELEGRAM, str(USER_ID))
     assert resolved.actor is not None
-    assert resolved.actor.user_id == team.employee.id
+    assert resolved.actor.user_id == telegram_team.employee.id
 
 
 def test_someone_elses_contact_card_links_nothing(
-    client: TestClient, session: Session, team: Team, telegram: tg.FakeTelegram
+    client: TestClient, session: Session, telegram_team: Team, telegram: tg.FakeTelegram
 ) -> None:
     body = payload("contact")
     body["message"]["contact"]["user_id"] = 5999999999  # Wanjiku's card, forwarded by another
@@ -308,7 +310,7 @@ def test_someone_elses_contact_card_links_nothing(
 
 
 def test_an_unknown_number_is_told_to_ask_hr(
-    client: TestClient, session: Session, team: Team, telegram: tg.FakeTelegram
+    client: TestClient, session: Session, telegram_team: Team, telegram: tg.FakeTelegram
 ) -> None:
     body = payload("contact")
     body["message"]["contact"]["phone_number"] = "254722999000"
@@ -320,9 +322,9 @@ def test_an_unknown_number_is_told_to_ask_hr(
 
 
 def test_a_deactivated_employee_is_told_their_access_ended(
-    client: TestClient, session: Session, team: Team, telegram: tg.FakeTelegram
+    client: TestClient, session: Session, telegram_team: Team, telegram: tg.FakeTelegram
 ) -> None:
-    team.employee.is_active = False
+    telegram_team.employee.is_active = False
     session.flush()
     deliver_update(client, payload("contact"))
     assert telegram_identity(session) is None
@@ -331,7 +333,7 @@ def test_a_deactivated_employee_is_told_their_access_ended(
 
 
 def test_a_redelivered_contact_links_and_greets_once(
-    client: TestClient, session: Session, team: Team, telegram: tg.FakeTelegram
+    client: TestClient, session: Session, telegram_team: Team, telegram: tg.FakeTelegram
 ) -> None:
     body = payload("contact")
     deliver_update(client, body)
@@ -495,7 +497,7 @@ def test_a_stale_live_location_or_a_pin_is_only_evidence(
 
 
 def test_a_stranger_sharing_a_location_clocks_nobody_in(
-    client: TestClient, session: Session, team: Team, telegram: tg.FakeTelegram
+    client: TestClient, session: Session, telegram_team: Team, telegram: tg.FakeTelegram
 ) -> None:
     deliver_update(client, location_update(live_period=None, sent=NOW))
     assert session.scalars(select(AttendanceRecord)).all() == []
@@ -549,19 +551,13 @@ def test_shared_numbers_are_read_as_telegram_sends_them(raw: str, phone: str | N
 # ------------------------------------------------------------------------ notifications
 
 
-@pytest.fixture(scope="module")
-def module_db(engine: Engine) -> Iterator[Engine]:
-    with committed_database(engine) as own:
-        yield own
-
-
 @pytest.fixture
-def committed(engine: Engine, module_db: Engine) -> Iterator[Engine]:
+def committed(committed_engine: Engine) -> Iterator[Engine]:
+    """The module's committed database, its deliveries run in the committing thread."""
     outbox.skip_in_process_sweeps(3600)
     outbox.run_inline(True)
     try:
-        with using(module_db, engine) as own:
-            yield own
+        yield committed_engine
     finally:
         outbox.run_inline(False)
 
@@ -678,7 +674,7 @@ def test_set_webhook_refuses_plain_http_except_localhost(
 
 
 def test_poll_feeds_updates_through_the_webhooks_handler(
-    runner: CliRunner, session: Session, team: Team, telegram: tg.FakeTelegram
+    runner: CliRunner, session: Session, telegram_team: Team, telegram: tg.FakeTelegram
 ) -> None:
     update = payload("start_command")
     telegram.queue_updates(update)

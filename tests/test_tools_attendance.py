@@ -16,9 +16,7 @@ from tools.registry import run_tool
 MONDAY_0812 = datetime(2026, 11, 23, 5, 12, tzinfo=UTC)  # 08:12 in Nairobi
 
 
-@pytest.fixture
-def team(session: Session) -> Team:
-    return Team(session, grace_minutes=5)
+pytestmark = pytest.mark.team(grace_minutes=5)
 
 
 def _shifts(session: Session, user_id: int) -> int:

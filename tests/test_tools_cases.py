@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -11,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from hrcore.actor import Channel
 from hrcore.cases.models import CaseStatus, HRCase
-from hrcore.clock import frozen
 from hrcore.errors import Conflict, Forbidden, Invalid, NotFound
 from hrcore.notifications.models import Notification
 from tests.factories import Team
@@ -21,10 +19,7 @@ NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 QUESTION = "Can my contract be renewed for two years?"
 
 
-@pytest.fixture
-def team(session: Session) -> Iterator[Team]:
-    with frozen(NOW):
-        yield Team(session)
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 def count(session: Session, model: type) -> int:

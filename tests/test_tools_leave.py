@@ -39,20 +39,12 @@ def today() -> Iterator[None]:
         yield
 
 
-def _team(session: Session, country: str = "KE") -> Team:
-    team = Team(session, country=country)
-    leave.ensure_default_leave_types(session, team.org)
-    return team
-
-
-@pytest.fixture
-def team(session: Session) -> Team:
-    return _team(session)
+pytestmark = pytest.mark.team(leave_types=True)
 
 
 @pytest.fixture
 def other(session: Session, team: Team) -> Team:
-    return _team(session, "TZ")
+    return Team(session, country="TZ", leave_types=True)
 
 
 def snapshot(session: Session) -> tuple[Any, ...]:

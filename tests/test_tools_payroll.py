@@ -35,9 +35,12 @@ def _now() -> Iterator[None]:
         yield
 
 
+pytestmark = [pytest.mark.team(name="Jua Kali Foods Ltd"), pytest.mark.usefixtures("salaries")]
+
+
 @pytest.fixture
-def team(session: Session) -> Team:
-    team = Team(session, name="Jua Kali Foods Ltd")
+def salaries(session: Session, team: Team) -> None:
+    """A basic pay of 85,000 for everyone but the outsider, from January 2024."""
     for name in ("admin", "hr", "supervisor", "employee", "teammate"):  # outsider has none
         set_salary_structure(
             session,
@@ -46,7 +49,6 @@ def team(session: Session) -> Team:
             basic_pay=Decimal(85000),
             effective_from=date(2024, 1, 1),
         )
-    return team
 
 
 def test_run_payroll_drafts_then_finalises_and_names_who_was_left_out(

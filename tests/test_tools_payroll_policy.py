@@ -16,9 +16,7 @@ ROLES = ["employee", "supervisor", "hr", "admin"]
 PAYSLIP_TOOLS = ["fetch_payslip", "list_payslips"]
 
 
-@pytest.fixture
-def team(session: Session) -> Team:
-    return Team(session, name="Jua Kali Foods Ltd")
+pytestmark = pytest.mark.team(name="Jua Kali Foods Ltd")
 
 
 def _fields(err: pytest.ExceptionInfo[Invalid]) -> list[str]:

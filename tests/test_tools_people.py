@@ -18,9 +18,13 @@ ROLES = ("employee", "supervisor", "hr", "admin")
 NATIONAL_ID = "27450913"
 
 
+pytestmark = pytest.mark.usefixtures("personal_records")
+
+
 @pytest.fixture
-def team(session: Session) -> Team:
-    team = Team(session)
+def personal_records(session: Session, team: Team) -> None:
+    """Everyone's national id and secrets on file, and the employee's department, language
+    and start date: what the people tools must show, or must never show."""
     dept = make_department(session, team.org, "Dispatch")
     for user in (team.admin, team.hr, team.supervisor, team.employee, team.teammate, team.outsider):
         user.national_id = NATIONAL_ID
@@ -30,7 +34,6 @@ def team(session: Session) -> Team:
     team.employee.language = "sw"
     team.employee.hire_date = date(2025, 3, 3)
     session.flush()
-    return team
 
 
 @pytest.fixture

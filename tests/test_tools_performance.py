@@ -26,11 +26,6 @@ def _clock() -> Iterator[None]:
         yield
 
 
-@pytest.fixture
-def team(session: Session) -> Team:
-    return Team(session)
-
-
 def _reviews(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Review)) or 0
 

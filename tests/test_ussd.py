@@ -23,7 +23,6 @@ from httpx import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.app import create_app
 from channels import gsm
 from channels.africastalking import callbacks, ussd
 from hrcore.actor import Channel, Role
@@ -104,11 +103,6 @@ class Phone:
         assert self.text is not None, "dial first"
         self.text = entry if self.text == "" else f"{self.text}*{entry}"
         return self.post(self.text).text
-
-
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    return create_app()
 
 
 @pytest.fixture

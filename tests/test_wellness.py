@@ -38,11 +38,6 @@ def _clock() -> Iterator[None]:
         yield
 
 
-@pytest.fixture
-def team(session: Session) -> Team:
-    return Team(session)
-
-
 def _count(session: Session, model: type) -> int:
     return session.scalar(select(func.count()).select_from(model)) or 0
 
