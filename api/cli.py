@@ -33,6 +33,19 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _logging() -> None:
+    # Every command logs as the server does (to stderr, at AJIRA_LOG_LEVEL); unset, structlog
+    # would print its debug lines on standard output, into `ajira chat`'s conversation.
+    from api.app import configure_logging
+
+    try:
+        settings = get_settings()
+    except ValidationError:
+        return  # the command itself says what is wrong with the settings
+    configure_logging(settings)
+
+
 def out() -> Console:
     """Standard output, built per use so it follows the current terminal (and test runners)."""
     return Console(highlight=False)

@@ -97,6 +97,32 @@ def test_preferences_over_rest_refuse_a_time_of_25_00(client: TestClient, sessio
     assert shown.json()["channel_now"] == "web"
 
 
+def test_quiet_hours_are_kept_to_the_minute_and_answered_as_the_schema_says(
+    client: TestClient, session: Session
+):
+    import re
+
+    team = Team(session)
+    answer = client.post(
+        f"{TOOLS}/set_preferences",
+        json={"quiet_start": "21:30:15.5", "quiet_end": "06:45"},
+        headers=bearer(team.employee),
+    )
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["quiet_start"], answer.json()["quiet_end"]) == ("21:30", "06:45")
+    session.refresh(team.employee)
+    assert (team.employee.quiet_start, team.employee.quiet_end) == (time(21, 30), time(6, 45))
+    # The published answer is a pattern "HH:MM" every answer matches (not `format: time`,
+    # which wants a UTC offset no local time of day has).
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    quiet = next(s for name, s in schemas.items() if name.startswith("Preferences"))
+    declared = [
+        option for option in quiet["properties"]["quiet_start"]["anyOf"] if "pattern" in option
+    ]
+    assert len(declared) == 1
+    assert re.match(declared[0]["pattern"], answer.json()["quiet_start"])
+
+
 def chat(client: TestClient, user: object, message: str) -> str:
     response = client.post(
         "/api/v1/chat",

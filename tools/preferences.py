@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import time
 from typing import Literal
 
 from pydantic import ConfigDict, Field
@@ -10,6 +9,7 @@ from pydantic import ConfigDict, Field
 from hrcore.actor import Permission
 from hrcore.automations import preferences
 from tools.registry import ToolArgs, ToolContext, ToolResult, tool_spec
+from tools.types import ClockTime
 
 NotifyChannel = Literal["default", "sms", "whatsapp", "telegram", "email", "web"]
 Automation = Literal[
@@ -41,10 +41,10 @@ class SetPreferencesArgs(ToolArgs):
         default=None,
         description='Where notifications go; "default": the chat app last used, else SMS.',
     )
-    quiet_start: time | None = Field(
+    quiet_start: ClockTime | None = Field(
         default=None, description="Local time from which nothing that can wait is sent (HH:MM)."
     )
-    quiet_end: time | None = Field(
+    quiet_end: ClockTime | None = Field(
         default=None, description="Local time until which it waits (HH:MM); both or neither."
     )
     no_quiet_hours: bool = Field(default=False, description="True to remove quiet hours.")
@@ -59,8 +59,8 @@ class SetPreferencesArgs(ToolArgs):
 class Preferences(ToolResult):
     channel: str = Field(description='The chosen channel, or "default".')
     channel_now: str = Field(description="Where a notification would go now.")
-    quiet_start: time | None
-    quiet_end: time | None
+    quiet_start: ClockTime | None
+    quiet_end: ClockTime | None
     muted: list[str]
 
 
@@ -134,13 +134,13 @@ class AutomationSettingsArgs(ToolArgs):
 
     name: Automation | None = Field(default=None, description="The automation to change.")
     enabled: bool | None = Field(default=None, description="Turn it on or off.")
-    at: time | None = Field(default=None, description="Its new local time (HH:MM).")
+    at: ClockTime | None = Field(default=None, description="Its new local time (HH:MM).")
 
 
 class AutomationRow(ToolResult):
     name: str
     enabled: bool
-    at: time
+    at: ClockTime
     description: str
 
 
