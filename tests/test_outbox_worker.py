@@ -8,13 +8,8 @@ against a real `redis-server` (skipped without one, failed under CI=true).
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,10 +24,11 @@ from hrcore.notifications import outbox
 from hrcore.notifications.models import AttemptOutcome, Notification, NotificationStatus
 from hrcore.notifications.service import notify
 from hrcore.people.models import User
-from hrcore.worker import celery_app, enqueue_after_commit
+from hrcore.worker import enqueue_after_commit
 from tests.factories import Team, arranging
 from tests.fakes import africastalking_server as at
 from tests.fakes.outbox_support import (
+    ajira_worker,
     at_env,
     attempts,
     broker,
@@ -177,49 +173,6 @@ def _skips(caplog: pytest.LogCaptureFixture) -> list[int]:
     ]
 
 
-@contextmanager
-def ajira_worker(
-    redis_url: str, engine: Engine, base_url: str, workdir: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    """`ajira worker` in a process of its own, on this module's database and the stand-in."""
-    env = {
-        **os.environ,
-        **{k: v for k, v in at_env(base_url).items() if v is not None},
-        "REDIS_URL": redis_url,
-        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "AJIRA_OUTBOX_RETRY_BASE": RETRY_BASE,
-        "AJIRA_DATA_DIR": str(workdir / "data"),
-        "AJIRA_ENV": "test",
-    }
-    log = (workdir / "worker.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "worker", "--concurrency", "2", "--loglevel", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        with broker(redis_url):
-
-            def ready() -> bool:
-                if process.poll() is not None:
-                    pytest.fail((workdir / "worker.log").read_text())
-                return bool(celery_app.control.ping(timeout=0.3))
-
-            wait_for(ready, timeout=30)
-            yield process
-    finally:
-        process.send_signal(signal.SIGTERM)  # warm shutdown: finish running tasks
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
-
-
 def test_ajira_worker_over_redis_delivers_each_message_once(
     committed_engine: Engine,
     stand_in: at.FakeAfricasTalking,
@@ -228,7 +181,9 @@ def test_ajira_worker_over_redis_delivers_each_message_once(
 ) -> None:
     with (
         redis_server() as url,
-        ajira_worker(url, committed_engine, stand_in.base_url, tmp_path),
+        ajira_worker(
+            url, committed_engine, stand_in.base_url, tmp_path, "worker", retry_base=RETRY_BASE
+        ),
     ):
         leave_round_trip(committed_engine, team, stand_in)
         retry_then_delivered(committed_engine, team, stand_in)

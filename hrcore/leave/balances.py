@@ -24,6 +24,7 @@ from hrcore.leave.rules import (
     NO_CARRY,
     ZERO,
     Carry,
+    Standing,
     carries,
     carry_over,
     is_unlimited,
@@ -227,30 +228,19 @@ class Ledger:
                 carry_over_expires_on=None,
                 available=None,
             )
-        figures = standing(
-            lt,
-            employee.hire_date,
-            self.entitled,
-            self.carry,
-            requests,
-            self.year,
-            as_of,
-            self.country,
-        )
+
+        def on(day: date) -> Standing:
+            return standing(
+                lt, employee.hire_date, self.entitled, self.carry, requests, self.year, day,
+                self.country,
+            )  # fmt: skip
+
+        figures = on(as_of)
         available = figures.available
         if self.reserved:
             # This year's leave may not shrink the carry below what next year's booked leave
             # was granted on: across both years nobody gets more days than the policy gives.
-            year_end = standing(
-                lt,
-                employee.hire_date,
-                self.entitled,
-                self.carry,
-                requests,
-                self.year,
-                date(self.year, 12, 31),
-                self.country,
-            )
+            year_end = on(date(self.year, 12, 31))
             available = min(available, max(year_end.available - self.reserved, ZERO))
         return BalanceView(
             employee_id=employee.id,
