@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import re
-import sys
 import time
 import traceback
 import uuid
@@ -18,10 +16,10 @@ from sqlalchemy.exc import StatementError
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from structlog.tracebacks import ExceptionDictTransformer
 
 from api.docs import install_docs
 from api.errors import install_error_handlers, problem_json_openapi
+from api.logs import configure_logging
 from api.middleware import RequestLimits, SecurityHeaders
 from api.observability import init_api_sentry
 from api.routes import (
@@ -46,7 +44,6 @@ from knowledge.settings import get_knowledge_settings
 log = structlog.get_logger("ajira.api")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_HANDLER_NAME = "ajira"
 # Room for a document upload's multipart framing and form fields beside the file itself.
 _MULTIPART_OVERHEAD = 64 * 1024
 
@@ -56,70 +53,6 @@ def _version() -> str:
         return version("ajira")
     except PackageNotFoundError:
         return "0.0.0"
-
-
-class _StderrHandler(logging.StreamHandler):
-    """Writes to whatever `sys.stderr` is at the time (test runners swap it)."""
-
-    @property
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value: Any) -> None:
-        pass
-
-
-def configure_logging(settings: Settings) -> None:
-    """Route structlog and stdlib logging (uvicorn too) through one renderer.
-
-    JSON lines in production, readable console output in development; under tests the
-    runner's own handlers are left alone. Tracebacks never
-    include local variables: they may hold passwords, PINs or tokens.
-    """
-    shared: list[Any] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-    ]
-    if settings.env == "production":
-        final: list[Any] = [
-            structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False)),
-            structlog.processors.JSONRenderer(),
-        ]
-    else:
-        final = [structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)]
-    structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=False,
-    )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],
-    )
-    if settings.env == "test":
-        # The test runner owns stdlib logging (capture, levels); structlog still feeds it.
-        return
-    root = logging.getLogger()
-    handler = next((h for h in root.handlers if h.get_name() == _HANDLER_NAME), None)
-    if handler is None:
-        handler = _StderrHandler()
-        handler.set_name(_HANDLER_NAME)
-        root.addHandler(handler)
-    handler.setFormatter(formatter)
-    root.setLevel(settings.log_level.upper())
-    for name in ("uvicorn", "uvicorn.error"):
-        logging.getLogger(name).handlers.clear()
-        logging.getLogger(name).propagate = True
-    # httpx logs every outbound URL at INFO, and some carry credentials (Telegram's bot
-    # token is part of its URL); the embedded database narrates every command it runs.
-    for name in ("httpx", "httpcore", "pgserver"):
-        logging.getLogger(name).setLevel(max(root.level, logging.WARNING))
-    # Our access line replaces uvicorn's, which would print query strings (tokens, phones).
-    logging.getLogger("uvicorn.access").disabled = True
 
 
 def _log_unhandled(exc: Exception, scope: Scope) -> None:

@@ -37,7 +37,7 @@ app = typer.Typer(
 def _logging() -> None:
     # Every command logs as the server does (to stderr, at AJIRA_LOG_LEVEL); unset, structlog
     # would print its debug lines on standard output, into `ajira chat`'s conversation.
-    from api.app import configure_logging
+    from api.logs import configure_logging
 
     try:
         settings = get_settings()
