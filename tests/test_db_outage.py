@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,8 @@ from hrcore import db, embedded
 from hrcore.embedded import EmbeddedSupervisor, NotRestarted, backoff, pgdata_dir
 from hrcore.migrate import upgrade
 from tests.factories import arranging, make_org, make_user
+from tests.fakes.faults_support import postgres_of
+from tests.fakes.outbox_support import free_port
 
 STATEMENT = "SELECT users.id FROM users WHERE users.phone = %(phone)s"
 PARAMS = {"phone": "+254700000004"}
@@ -229,30 +230,8 @@ def _prepare(data_dir: Path, runtime: Path) -> None:
         pgserver.get_server(pgdata_dir(data_dir)).cleanup()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _postgres_of(pgdata: Path) -> list[psutil.Process]:
-    """Live PostgreSQL processes of `pgdata`: its postmaster and every backend."""
-    found = []
-    for process in psutil.process_iter(["name"]):
-        if process.info["name"] != "postgres":
-            continue
-        try:
-            if process.status() == psutil.STATUS_ZOMBIE:
-                continue
-            if str(pgdata) in process.cmdline() or Path(process.cwd()) == pgdata:
-                found.append(process)
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    return found
-
-
 def _stop_postgres_of(pgdata: Path) -> None:
-    processes = _postgres_of(pgdata)
+    processes = postgres_of(pgdata)
     for process in processes:
         process.send_signal(signal.SIGQUIT)  # immediate shutdown
     _, alive = psutil.wait_procs(processes, timeout=3)
@@ -262,7 +241,7 @@ def _stop_postgres_of(pgdata: Path) -> None:
 
 def _gone(pgdata: Path, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
-    while _postgres_of(pgdata):
+    while postgres_of(pgdata):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.1)
@@ -307,7 +286,7 @@ def served(
     home: Path, environ: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`ajira serve` on a free loopback port, with a migrated database and one user."""
-    port = _free_port()
+    port = free_port()
     log = (home / "serve.log").open("wb")
     # Ajira opens the database on first use, so the database is prepared while it starts.
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and code
@@ -378,7 +357,7 @@ def test_killing_the_embedded_postmaster_gives_503s_then_service_again(
         assert client.get("/readyz").status_code == 200
 
     assert process.poll() is None, "Ajira itself was never restarted"
-    assert len([p for p in _postgres_of(pgdata) if str(pgdata) in p.cmdline()]) == 1
+    assert len([p for p in postgres_of(pgdata) if str(pgdata) in p.cmdline()]) == 1
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=15) == 0
     log = re.sub(r"\x1b\[[0-9;]*m", "", (home / "serve.log").read_text())  # no colours
